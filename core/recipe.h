@@ -1,0 +1,137 @@
+#pragma once
+// A recipe: one YAML file per task, loaded into typed structs. Every key is checked
+// (unknown keys, types, ranges, required keys); `key=value` overrides get the same checks.
+// Defaults live here, next to the field they belong to.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mg {
+
+// A difficulty range, e.g. operand digits [1, 3] or sudoku holes [4, 6].
+struct Range {
+  int lo = 1;
+  int hi = 1;
+  bool operator==(const Range&) const = default;
+};
+
+struct TaskConfig {
+  std::string name;          // addition | multiplication | sudoku
+  Range digits{1, 3};        // addition, multiplication: operand length range
+  int size = 4;              // sudoku: 4 or 9
+  Range holes{4, 6};         // sudoku: empty cells per puzzle
+  bool reverse_answer = true;  // arithmetic answers least-significant digit first
+  int eval_prompts = 500;    // held-out prompts for greedy accuracy
+};
+
+struct TokenizerConfig {
+  int vocab_size = 64;
+};
+
+struct ModelConfig {
+  int n_layer = 4;
+  int n_head = 4;
+  int d_model = 128;
+  int max_seq = 64;
+  double dropout = 0.0;
+  std::string pos = "rope";  // learned | rope | none
+};
+
+struct PretrainConfig {
+  int steps = 2000;
+  int batch = 128;
+  double lr = 1.0e-3;
+  int warmup = 100;
+  double min_lr_ratio = 0.1;   // cosine decays to lr * min_lr_ratio
+  double weight_decay = 0.1;
+  double grad_clip = 1.0;
+  int grad_accum = 1;
+  double verify_fraction = 0.5;  // share of verification examples in a batch
+  double verdict_weight = 1.0;   // loss weight of verdict tokens
+  int eval_every = 250;
+  int log_every = 50;
+};
+
+struct SamplingConfig {
+  double temperature = 1.0;
+  int top_k = 0;       // 0: off
+  double top_p = 1.0;  // 1: off
+  double min_p = 0.0;  // 0: off
+};
+
+struct VerifyConfig {
+  std::string method = "mc";      // mc | score | consistency | ensemble
+  std::string format = "cot";     // direct | cot
+  std::vector<std::string> ensemble{"mc", "consistency"};  // methods combined by `ensemble`
+  std::string combine = "mean";   // mean | and
+};
+
+struct FilterConfig {
+  std::string method = "quantile";  // quantile | best_of_n | threshold | reweight | none | oracle
+  double keep = 0.5;                // quantile: share kept
+  std::string scope = "per_prompt"; // per_prompt | global
+  double threshold = 0.5;           // threshold: minimum score
+  double temperature = 1.0;         // reweight: weights ∝ exp(score / temperature)
+  bool dedup = true;                // identical samples kept once per prompt
+};
+
+struct DistillConfig {
+  int steps = 300;
+  int batch = 64;
+  double lr = 3.0e-4;
+  double replay = 0.5;            // share of pretraining-style examples mixed back in
+  std::string init = "previous";  // previous | base
+};
+
+struct ImproveConfig {
+  int rounds = 3;
+  int prompts_per_round = 1000;
+  int samples_per_prompt = 8;
+  // Per-round difficulty: key (digits | holes) -> value for round 1, 2, ... (optional).
+  std::map<std::string, std::vector<int>> curriculum;
+  SamplingConfig sampling;
+  VerifyConfig verify;
+  FilterConfig filter;
+  DistillConfig distill;
+  int pass_k = 8;                               // k of pass@k (at most samples_per_prompt)
+  double stop_when_relative_gap_below = -1.0e9; // effectively off unless set
+};
+
+struct RunConfig {
+  std::string dir = "runs/default";
+  long long seed = 1;
+  std::string device = "auto";     // auto | cpu | cuda
+  std::string precision = "auto";  // auto | fp32 | bf16
+  int threads = 2;
+};
+
+struct Recipe {
+  std::string source;  // where it was read from (for messages)
+  TaskConfig task;
+  TokenizerConfig tokenizer;
+  ModelConfig model;
+  PretrainConfig pretrain;
+  ImproveConfig improve;
+  RunConfig run;
+};
+
+// Loads `path`, applies `overrides` ("a.b=value"), validates. Throws mg::Error (BadInput)
+// with "<file>: <key>: <what is wrong>" on the first problem.
+Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides = {});
+// Parses YAML text (as if read from `source`); used by tests and by resume.
+Recipe parse_recipe(const std::string& yaml_text, const std::string& source,
+                    const std::vector<std::string>& overrides = {});
+
+// The resolved recipe as YAML (every key, defaults filled in); parse_recipe(to_yaml(r)) == r.
+std::string recipe_to_yaml(const Recipe& recipe);
+// Flat "a.b.c" -> value text, for comparing recipes.
+std::map<std::string, std::string> flatten_recipe(const Recipe& recipe);
+// Keys whose values differ and that change results (run.dir, run.threads, improve.rounds and
+// the stop rule may change on resume).
+std::vector<std::string> result_changing_differences(const Recipe& a, const Recipe& b);
+
+// The difficulty of round `round` (0 = pretraining): the task's range, or the curriculum's value.
+Range difficulty_for_round(const Recipe& recipe, int round);
+
+}  // namespace mg

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what is missing (tools/setup.sh), configures and builds into build/ (or $MINDGAP_BUILD).
+# Extra arguments go to `cmake --build` (e.g. --target test_recipe).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=$(bash tools/setup.sh | tail -n 1)
+build=${MINDGAP_BUILD:-build}
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/mindgap/ccache}
+# PCH-aware ccache settings: the precompiled header is reused across targets.
+export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  cmake -S . -B "$build" -DMINDGAP_PYTHON="$python" ${MINDGAP_CMAKE_ARGS:-} >&2
+fi
+# 2 jobs at most: one torch-including file takes ~1.8 GB of compiler memory.
+cmake --build "$build" -j "${MINDGAP_JOBS:-2}" "$@" >&2
