@@ -14,7 +14,7 @@ log() { echo "[setup] $*" >&2; }
 debian_packages=(
   libyaml-cpp-dev libsentencepiece-dev sentencepiece libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  pkg-config cmake g++ ccache
+  libssl-dev zlib1g-dev pkg-config cmake g++ ccache
 )
 missing=()
 for p in "${debian_packages[@]}"; do
@@ -32,5 +32,10 @@ if ! "$VENV/bin/python" -c 'import torch' >/dev/null 2>&1; then
   mkdir -p "$MINDGAP_CACHE"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "$TORCH_SPEC" numpy >&2
+fi
+# matplotlib draws gap.png (tools/plot_gap.py).
+if ! "$VENV/bin/python" -c 'import matplotlib' >/dev/null 2>&1; then
+  log "installing matplotlib into $VENV"
+  "$VENV/bin/pip" install -q matplotlib >&2
 fi
 echo "$VENV/bin/python"
