@@ -1,0 +1,93 @@
+// Recipe parsing in-process: defaults, overrides, the written-out form, resume comparison.
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/recipe.h"
+
+namespace {
+
+const char* kMinimal = R"(
+task: {name: addition}
+model: {n_layer: 2, n_head: 2, d_model: 32, max_seq: 32}
+pretrain: {steps: 10}
+run: {dir: runs/x}
+)";
+
+std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
+  try {
+    mg::parse_recipe(yaml, "r.yaml", overrides);
+  } catch (const mg::Error& e) {
+    EXPECT_EQ(e.exit_code(), 2);
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Recipe, MinimalGetsDefaults) {
+  auto r = mg::parse_recipe(kMinimal, "r.yaml");
+  EXPECT_EQ(r.task.name, "addition");
+  EXPECT_EQ(r.model.d_model, 32);
+  EXPECT_EQ(r.improve.verify.method, "mc");
+  EXPECT_EQ(r.run.dir, "runs/x");
+  EXPECT_EQ(r.task.digits, (mg::Range{1, 3}));
+}
+
+TEST(Recipe, ShippedRecipesAreValid) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(MG_SOURCE_DIR) + "/recipes")) {
+    if (entry.path().extension() != ".yaml") continue;
+    EXPECT_NO_THROW(mg::load_recipe(entry.path().string())) << entry.path();
+  }
+}
+
+TEST(Recipe, OverridesApplyWithTypes) {
+  auto r = mg::parse_recipe(kMinimal, "r.yaml",
+                            {"improve.rounds=5", "task.digits=[2, 4]", "improve.sampling.temperature=0.7",
+                             "improve.curriculum={digits: [4, 5]}", "run.dir=elsewhere"});
+  EXPECT_EQ(r.improve.rounds, 5);
+  EXPECT_EQ(r.task.digits, (mg::Range{2, 4}));
+  EXPECT_DOUBLE_EQ(r.improve.sampling.temperature, 0.7);
+  EXPECT_EQ(r.run.dir, "elsewhere");
+  EXPECT_EQ(mg::difficulty_for_round(r, 0), (mg::Range{2, 4}));
+  EXPECT_EQ(mg::difficulty_for_round(r, 1), (mg::Range{4, 4}));
+  EXPECT_EQ(mg::difficulty_for_round(r, 2), (mg::Range{5, 5}));
+  EXPECT_EQ(mg::difficulty_for_round(r, 3), (mg::Range{5, 5}));  // the last value holds
+}
+
+TEST(Recipe, OverrideErrorsNameTheCommandLine) {
+  auto msg = error_of(kMinimal, {"improve.rounds=many"});
+  EXPECT_NE(msg.find("command line: improve.rounds: expected an integer"), std::string::npos) << msg;
+  msg = error_of(kMinimal, {"improve.rounds"});
+  EXPECT_NE(msg.find("expected key=value"), std::string::npos) << msg;
+  msg = error_of(kMinimal, {"task.name.x=1"});
+  EXPECT_NE(msg.find("is not a section"), std::string::npos) << msg;
+}
+
+TEST(Recipe, UnknownKeySuggestsNearest) {
+  auto msg = error_of(std::string(kMinimal) + "improve: {samples_per_promt: 4}\n");
+  EXPECT_NE(msg.find("improve.samples_per_promt: unknown key (did you mean 'improve.samples_per_prompt'?)"),
+            std::string::npos)
+      << msg;
+}
+
+TEST(Recipe, YamlRoundTripIsExact) {
+  auto r = mg::parse_recipe(kMinimal, "r.yaml",
+                            {"pretrain.lr=0.000123456789", "improve.curriculum={digits: [4, 5, 6]}",
+                             "improve.verify.ensemble=[mc, score]"});
+  auto again = mg::parse_recipe(mg::recipe_to_yaml(r), "resolved.yaml");
+  EXPECT_EQ(mg::flatten_recipe(r), mg::flatten_recipe(again));
+  EXPECT_DOUBLE_EQ(again.pretrain.lr, 0.000123456789);
+}
+
+TEST(Recipe, ResultChangingDifferences) {
+  auto a = mg::parse_recipe(kMinimal, "a.yaml");
+  auto b = mg::parse_recipe(kMinimal, "b.yaml", {"improve.rounds=9", "run.threads=1", "run.dir=y"});
+  EXPECT_TRUE(mg::result_changing_differences(a, b).empty());
+  auto c = mg::parse_recipe(kMinimal, "c.yaml", {"pretrain.lr=0.5", "run.seed=7"});
+  auto diff = mg::result_changing_differences(a, c);
+  ASSERT_EQ(diff.size(), 2u);
+  EXPECT_EQ(diff[0], "pretrain.lr");
+  EXPECT_EQ(diff[1], "run.seed");
+}
