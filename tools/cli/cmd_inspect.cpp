@@ -1,0 +1,141 @@
+// Commands that read a finished (or running) run without training it:
+//   eval    held-out greedy accuracy per difficulty and the verdict's accuracy/AUROC
+//   gap     the generation-verification gap of a checkpoint (the paper's offline study)
+//   sample  answers for one prompt, optionally best-of-N by self-verification
+//   export  a round's weights, checked against its MANIFEST, to a safetensors file
+#include <iostream>
+
+#include "core/checkpoint.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/safetensors.h"
+#include "tools/cli/commands.h"
+#include "trainers/evaluate.h"
+#include "trainers/filter.h"
+#include "trainers/gap_metrics.h"
+#include "trainers/generate.h"
+#include "trainers/round_loop.h"
+#include "trainers/round_report.h"
+#include "trainers/verify.h"
+
+namespace mg::cli {
+namespace {
+
+struct RunArgs {
+  std::string dir;
+  int round = -1;  // -1: the newest good round
+  std::vector<std::string> overrides;
+};
+
+std::shared_ptr<RunArgs> add_run_args(CLI::App* sub) {
+  auto a = std::make_shared<RunArgs>();
+  sub->add_option("run_dir", a->dir, "run directory")->required();
+  sub->add_option("--round", a->round, "round to use (default: the newest complete one)");
+  sub->add_option("overrides", a->overrides, "key=value recipe overrides (e.g. improve.verify.method=consistency)");
+  return a;
+}
+
+// Opens the run and loads the chosen round's weights.
+std::pair<RunContext, Gpt> open_round(RunArgs& a) {
+  RunContext ctx = open_existing_run(a.dir, a.overrides);
+  int latest = latest_good_round(ctx.run);
+  if (latest < 0) fail_input(a.dir + ": no complete round to read");
+  if (a.round < 0) a.round = latest;
+  if (a.round > latest) fail_input(a.dir + ": round " + std::to_string(a.round) + " is not complete (newest: " +
+                                   std::to_string(latest) + ")");
+  Gpt model = make_model(ctx);
+  load_round_weights(ctx, a.round, model);
+  return {std::move(ctx), model};
+}
+
+}  // namespace
+
+Action add_eval(CLI::App& app) {
+  auto* sub = app.add_subcommand("eval", "held-out accuracy and verdict quality of a checkpoint");
+  auto a = add_run_args(sub);
+  return [a]() -> int {
+    auto [ctx, model] = open_round(*a);
+    nlohmann::json out = {{"round", a->round}};
+    for (const auto& d : run_difficulties(ctx.recipe, ctx.recipe.improve.rounds)) {
+      auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
+      std::string key = std::to_string(d.lo) + "-" + std::to_string(d.hi);
+      out["greedy"][key] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
+      auto v = verdict_eval(model, *ctx.tokenizer, *ctx.task, problems, ctx.recipe.improve.verify, ctx.recipe.run.seed,
+                            *ctx.comm, ctx.device);
+      out["verdict_acc"][key] = v.accuracy;
+      out["verdict_auroc"][key] = v.auroc;
+    }
+    if (ctx.writer()) std::cout << out.dump(2) << std::endl;
+    return 0;
+  };
+}
+
+Action add_gap(CLI::App& app) {
+  auto* sub = app.add_subcommand("gap", "the generation-verification gap of a checkpoint, without training");
+  auto a = add_run_args(sub);
+  return [a]() -> int {
+    auto [ctx, model] = open_round(*a);
+    // The prompts the next round would see: this matches the gap that round measures.
+    int round = a->round + 1;
+    auto problems = round_problems(ctx, round);
+    auto samples = stage_generate(ctx, model, round, problems);
+    samples = stage_verify(ctx, model, round, problems, samples);
+    auto kept = filter_samples(samples, ctx.recipe.improve.filter);
+    auto record = to_json(gap_metrics(samples, kept, ctx.recipe.improve.pass_k));
+    record["round"] = a->round;
+    record["arm"] = arm_label(ctx.recipe);
+    record["control_arm"] = is_control_arm(ctx.recipe.improve.filter.method);
+    if (ctx.writer()) {
+      std::cerr << format_round_table({record});
+      std::cout << record.dump() << std::endl;
+    }
+    return 0;
+  };
+}
+
+Action add_sample(CLI::App& app) {
+  auto* sub = app.add_subcommand("sample", "answers for a prompt; --best-of N returns the self-verified best of N");
+  auto a = add_run_args(sub);
+  auto prompt = std::make_shared<std::string>();
+  auto best_of = std::make_shared<int>(1);
+  sub->add_option("--prompt", *prompt, "the prompt, e.g. '62+85='")->required();
+  sub->add_option("--best-of", *best_of, "sample N answers, self-verify them, print the best")->check(CLI::Range(1, 1024));
+  return [a, prompt, best_of]() -> int {
+    auto [ctx, model] = open_round(*a);
+    GenerateRequest req;
+    req.prompts = {*prompt};
+    req.samples = *best_of;
+    req.sampling = ctx.recipe.improve.sampling;
+    if (*best_of == 1) req.sampling.temperature = 0.0;  // one answer: the greedy one
+    req.seed = ctx.recipe.run.seed;
+    req.max_new_tokens = ctx.recipe.model.max_seq / 2;
+    auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device)[0];
+    std::vector<ScoredSample> samples;
+    for (int s = 0; s < *best_of; ++s) samples.push_back({0, s, answers[s], 0.0, ctx.task->grade(*prompt, answers[s])});
+    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, {*prompt}, samples, req.max_new_tokens, ctx.device);
+    size_t best = 0;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      if (samples[i].score > samples[best].score) best = i;
+      std::cerr << "  " << samples[i].answer << "  score " << samples[i].score
+                << (samples[i].correct ? "  (correct)" : "  (wrong)") << "\n";
+    }
+    std::cout << samples[best].answer << std::endl;
+    return 0;
+  };
+}
+
+Action add_export(CLI::App& app) {
+  auto* sub = app.add_subcommand("export", "copy a round's weights (checked) to a safetensors file");
+  auto a = add_run_args(sub);
+  auto out = std::make_shared<std::string>();
+  sub->add_option("--out", *out, "output .safetensors path")->required();
+  return [a, out]() -> int {
+    auto [ctx, model] = open_round(*a);
+    save_safetensors(*out, module_state(*model), {{"round", std::to_string(a->round)}, {"recipe", fs::read_file(ctx.run.recipe())}});
+    log::info("wrote " + *out);
+    return 0;
+  };
+}
+
+}  // namespace mg::cli

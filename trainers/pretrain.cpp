@@ -1,0 +1,125 @@
+#include "trainers/pretrain.h"
+
+#include <chrono>
+
+#include "core/distributed/grad_sync.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/progress.h"
+#include "core/safetensors.h"
+#include "models/flops.h"
+#include "trainers/evaluate.h"
+#include "trainers/optimizer.h"
+#include "trainers/pretrain_data.h"
+#include "trainers/schedule.h"
+#include "trainers/seeds.h"
+#include "trainers/train_step.h"
+
+namespace mg {
+namespace {
+
+struct EvalPoint {
+  double greedy, verdict_accuracy, verdict_auroc;
+};
+
+EvalPoint evaluate_now(RunContext& ctx, Gpt& model, int n_prompts) {
+  const Range d = ctx.recipe.task.name == "sudoku" ? ctx.recipe.task.holes : ctx.recipe.task.digits;
+  auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, n_prompts);
+  EvalPoint e;
+  e.greedy = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
+  auto v = verdict_eval(model, *ctx.tokenizer, *ctx.task, problems, ctx.recipe.improve.verify, ctx.recipe.run.seed,
+                        *ctx.comm, ctx.device);
+  e.verdict_accuracy = v.accuracy;
+  e.verdict_auroc = v.auroc;
+  return e;
+}
+
+PretrainSummary summary_from_state(const nlohmann::json& state) {
+  PretrainSummary s;
+  s.greedy = state.value("greedy", 0.0);
+  s.verdict_accuracy = state.value("verdict_accuracy", 0.0);
+  s.verdict_auroc = state.value("verdict_auroc", 0.5);
+  s.tokens_per_s = state.value("tokens_per_s", 0.0);
+  s.flops = state.value("flops", 0.0);
+  s.seconds = state.value("seconds", 0.0);
+  return s;
+}
+
+}  // namespace
+
+PretrainSummary pretrain(RunContext& ctx) {
+  if (latest_good_round(ctx.run) >= 0) {
+    auto state = nlohmann::json::parse(fs::read_file(ctx.run.round(0) / "state.json"));
+    log::info("round-0000 exists: pretraining skipped");
+    return summary_from_state(state);
+  }
+  const auto& cfg = ctx.recipe.pretrain;
+  const Range difficulty = difficulty_for_round(ctx.recipe, 0);
+  const uint64_t seed = ctx.recipe.run.seed;
+  Gpt model = make_model(ctx);
+  if (ctx.comm->world_size() > 1) broadcast_parameters(*model, *ctx.comm);
+  auto optimizer = make_adamw(*model, cfg.lr, cfg.weight_decay);
+  log::info("pretraining " + std::to_string(model->num_parameters()) + " parameters for " +
+            std::to_string(cfg.steps) + " steps on " + ctx.device.str() + " (" + ctx.precision + ", " +
+            std::to_string(ctx.comm->world_size()) + " rank(s))");
+
+  const int eval_prompts_during = std::min(ctx.recipe.task.eval_prompts, 200);
+  Progress progress("pretrain", cfg.steps, "steps", 5.0, ctx.writer());
+  auto start = std::chrono::steady_clock::now();
+  double tokens = 0, loss_avg = 0, flops = 0;
+  const double flops_token = flops_per_token(model->config(), ctx.recipe.model.max_seq / 2, /*training=*/true);
+  for (int step = 0; step < cfg.steps; ++step) {
+    std::vector<Example> batch;
+    batch.reserve(cfg.batch);
+    for (int i = 0; i < cfg.batch; ++i)
+      batch.push_back(pretrain_example(*ctx.task, ctx.recipe, seed, static_cast<uint64_t>(step), static_cast<uint64_t>(i), difficulty));
+    double lr = scheduled_lr(cfg.lr, step, cfg.steps, cfg.warmup, cfg.min_lr_ratio);
+    auto r = train_step(ctx, model, *optimizer, batch, {}, cfg.grad_accum, lr, cfg.grad_clip);
+    auto tok_t = torch::tensor({static_cast<double>(r.tokens)}, torch::kFloat64);
+    ctx.comm->all_reduce_sum(tok_t);
+    tokens += tok_t[0].item<double>();
+    flops += tok_t[0].item<double>() * flops_token;
+    loss_avg = step == 0 ? r.loss : 0.95 * loss_avg + 0.05 * r.loss;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    char extra[128];
+    std::snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss_avg, tokens / std::max(secs, 1e-9));
+    progress.update(step + 1, extra);
+    if ((step + 1) % cfg.log_every == 0)
+      ctx.metrics->write({{"kind", "pretrain_step"}, {"step", step + 1}, {"loss", r.loss}, {"lr", lr},
+                          {"grad_norm", r.grad_norm}, {"tokens_per_s", tokens / std::max(secs, 1e-9)}, {"flops", flops}});
+    if ((step + 1) % cfg.eval_every == 0 && step + 1 < cfg.steps) {
+      auto e = evaluate_now(ctx, model, eval_prompts_during);
+      log::info("eval at step " + std::to_string(step + 1) + ": greedy " + std::to_string(e.greedy) +
+                ", verdict accuracy " + std::to_string(e.verdict_accuracy) + ", verdict AUROC " +
+                std::to_string(e.verdict_auroc));
+      ctx.metrics->write({{"kind", "eval"}, {"step", step + 1}, {"greedy", e.greedy},
+                          {"verdict_acc", e.verdict_accuracy}, {"verdict_auroc", e.verdict_auroc},
+                          {"seconds", secs}, {"flops", flops}});
+    }
+  }
+  double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.finish();
+  auto e = evaluate_now(ctx, model, ctx.recipe.task.eval_prompts);
+  PretrainSummary s{e.greedy, e.verdict_accuracy, e.verdict_auroc, tokens / std::max(train_secs, 1e-9), flops, train_secs};
+  nlohmann::json state = {{"round", 0}, {"step", cfg.steps}, {"greedy", s.greedy},
+                          {"verdict_accuracy", s.verdict_accuracy}, {"verdict_auroc", s.verdict_auroc},
+                          {"tokens_per_s", s.tokens_per_s}, {"flops", s.flops}, {"seconds", s.seconds},
+                          {"tokens", tokens}, {"device", ctx.device.str()}, {"precision", ctx.precision},
+                          {"world_size", ctx.comm->world_size()}, {"parameters", model->num_parameters()}};
+  ctx.metrics->write({{"kind", "eval"}, {"step", cfg.steps}, {"greedy", s.greedy}, {"verdict_acc", s.verdict_accuracy},
+                      {"verdict_auroc", s.verdict_auroc}, {"seconds", train_secs}, {"flops", flops}, {"final", true}});
+  log::info("pretrained in " + std::to_string(static_cast<int>(train_secs)) + " s: greedy " + std::to_string(s.greedy) +
+            ", verdict accuracy " + std::to_string(s.verdict_accuracy) + ", verdict AUROC " +
+            std::to_string(s.verdict_auroc));
+  if (ctx.writer()) {
+    RoundWriter writer(ctx.run, 0);
+    save_safetensors(writer.dir() / "model.safetensors", module_state(*model), {{"round", "0"}});
+    save_optimizer(writer.dir() / "optimizer.pt", *optimizer);
+    fs::write_file_atomic(writer.dir() / "state.json", state.dump(2));
+    writer.commit();
+  }
+  ctx.comm->barrier();
+  return s;
+}
+
+}  // namespace mg

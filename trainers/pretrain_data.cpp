@@ -1,0 +1,35 @@
+#include "trainers/pretrain_data.h"
+
+#include <algorithm>
+
+#include "trainers/seeds.h"
+
+namespace mg {
+
+std::vector<std::string> trained_verify_formats(const Recipe& recipe) {
+  const auto& v = recipe.improve.verify;
+  std::vector<std::string> formats;
+  bool uses_mc = v.method == "mc" || (v.method == "ensemble" &&
+                 std::find(v.ensemble.begin(), v.ensemble.end(), "mc") != v.ensemble.end());
+  bool uses_score = v.method == "score" || (v.method == "ensemble" &&
+                    std::find(v.ensemble.begin(), v.ensemble.end(), "score") != v.ensemble.end());
+  // consistency needs no verifier, but the verdict is still taught so that `mindgap gap` can
+  // compare methods on the same checkpoint.
+  if (uses_mc || !uses_score) formats.push_back(v.format);
+  if (uses_score) formats.push_back("score");
+  return formats;
+}
+
+Example pretrain_example(const Task& task, const Recipe& recipe, uint64_t seed, uint64_t step, uint64_t index,
+                         Range difficulty) {
+  uint64_t h = derive_seed(seed, SeedPurpose::PretrainData, {step, index});
+  Problem p = task.generate(h, 0, difficulty);
+  if (unit_from(h ^ 1) >= recipe.pretrain.verify_fraction) return generation_example(p);
+  const auto formats = trained_verify_formats(recipe);
+  const std::string& format = formats[static_cast<size_t>(unit_from(h ^ 2) * formats.size())];
+  bool correct = unit_from(h ^ 3) < 0.5;
+  std::string candidate = correct ? p.answer : task.wrong_answer(p, h ^ 4);
+  return verification_example(task, p, candidate, format, static_cast<float>(recipe.pretrain.verdict_weight));
+}
+
+}  // namespace mg

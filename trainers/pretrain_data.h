@@ -1,0 +1,17 @@
+#pragma once
+// The pretraining mixture: generation examples (prompt -> answer) and verification examples
+// (prompt, candidate -> verdict), half of the candidates correct and half realistic near
+// misses. Example i of step s is a pure function of (seed, s, i): any rank can build any one.
+#include "core/recipe.h"
+#include "core/tasks/task.h"
+
+namespace mg {
+
+// The verification formats pretraining teaches for a recipe: the verify format, plus "score"
+// when the score method is used (alone or in the ensemble).
+std::vector<std::string> trained_verify_formats(const Recipe& recipe);
+
+Example pretrain_example(const Task& task, const Recipe& recipe, uint64_t seed, uint64_t step, uint64_t index,
+                         Range difficulty);
+
+}  // namespace mg

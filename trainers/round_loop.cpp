@@ -1,0 +1,227 @@
+#include "trainers/round_loop.h"
+
+#include <chrono>
+
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/plot.h"
+#include "core/safetensors.h"
+#include "trainers/distill.h"
+#include "trainers/evaluate.h"
+#include "trainers/filter.h"
+#include "trainers/gap_metrics.h"
+#include "trainers/generate.h"
+#include "trainers/round_report.h"
+#include "trainers/sample_io.h"
+#include "trainers/seeds.h"
+#include "trainers/verify.h"
+
+namespace mg {
+
+std::string arm_label(const Recipe& recipe) {
+  const auto& f = recipe.improve.filter;
+  if (is_control_arm(f.method)) return f.method;
+  const auto& v = recipe.improve.verify;
+  std::string label = v.method;
+  if (v.method == "mc" || v.method == "score") label += "-" + v.format;
+  return label + "/" + f.method;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+std::vector<Problem> round_problems(const RunContext& ctx, int round) {
+  std::vector<Problem> out;
+  uint64_t s = derive_seed(ctx.recipe.run.seed, SeedPurpose::RoundPrompts, {static_cast<uint64_t>(round)});
+  Range d = difficulty_for_round(ctx.recipe, round);
+  for (int p = 0; p < ctx.recipe.improve.prompts_per_round; ++p)
+    out.push_back(ctx.task->generate(s, static_cast<uint64_t>(p), d));
+  return out;
+}
+
+namespace {
+
+// Gathers every rank's samples and sorts them by (prompt, sample): identical on every rank.
+std::vector<ScoredSample> gather_samples(RunContext& ctx, const std::vector<ScoredSample>& mine) {
+  std::vector<ScoredSample> all;
+  for (const auto& part : ctx.comm->all_gather_bytes(encode_samples(mine))) {
+    auto v = decode_samples(part);
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  std::sort(all.begin(), all.end(), [](const ScoredSample& a, const ScoredSample& b) {
+    return std::tie(a.prompt, a.sample) < std::tie(b.prompt, b.sample);
+  });
+  return all;
+}
+
+}  // namespace
+
+std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems) {
+  const auto& imp = ctx.recipe.improve;
+  GenerateRequest req;
+  std::vector<int> mine;
+  for (int p = ctx.comm->rank(); p < static_cast<int>(problems.size()); p += ctx.comm->world_size()) {
+    mine.push_back(p);
+    req.prompts.push_back(problems[p].prompt);
+    req.prompt_ids.push_back(static_cast<uint64_t>(p));
+  }
+  req.samples = imp.samples_per_prompt;
+  req.sampling = imp.sampling;
+  req.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Sampling, {static_cast<uint64_t>(round)});
+  req.max_new_tokens = max_answer_tokens(*ctx.task, difficulty_for_round(ctx.recipe, round));
+  std::vector<ScoredSample> out;
+  if (!mine.empty()) {
+    auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device);
+    for (size_t i = 0; i < mine.size(); ++i)
+      for (int s = 0; s < req.samples; ++s) {
+        ScoredSample x;
+        x.prompt = mine[i];
+        x.sample = s;
+        x.answer = answers[i][s];
+        x.correct = ctx.task->grade(problems[mine[i]].prompt, x.answer);  // grade: metrics (and oracle) only
+        out.push_back(std::move(x));
+      }
+  }
+  return gather_samples(ctx, out);
+}
+
+std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
+                                       const std::vector<ScoredSample>& samples) {
+  std::vector<std::string> prompts;
+  for (const auto& p : problems) prompts.push_back(p.prompt);
+  std::vector<ScoredSample> mine;
+  for (const auto& s : samples)
+    if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
+  int deriv = max_answer_tokens(*ctx.task, difficulty_for_round(ctx.recipe, round)) + 1;
+  if (!mine.empty()) self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, deriv, ctx.device);
+  return gather_samples(ctx, mine);
+}
+
+namespace {
+
+nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
+  nlohmann::json greedy = nlohmann::json::object();
+  for (const auto& d : run_difficulties(ctx.recipe, round)) {
+    auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
+    std::string key = d.lo == d.hi ? std::to_string(d.lo) : std::to_string(d.lo) + "-" + std::to_string(d.hi);
+    greedy[key] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
+  }
+  return greedy;
+}
+
+// Saves a file only once the whole content is there (rank 0), then every rank moves on together.
+template <class F>
+void rank0_write(RunContext& ctx, F&& write) {
+  if (ctx.writer()) write();
+  ctx.comm->barrier();
+}
+
+nlohmann::json run_one_round(RunContext& ctx, int round) {
+  const auto& imp = ctx.recipe.improve;
+  auto t_round = Clock::now();
+  RoundWriter writer(ctx.run, round);
+  auto dir = writer.dir();
+  Gpt model = make_model(ctx);
+  load_round_weights(ctx, round - 1, model);
+  auto problems = round_problems(ctx, round);
+  nlohmann::json times;
+
+  auto t = Clock::now();
+  std::vector<ScoredSample> samples;
+  if (writer.has("samples.jsonl")) {
+    samples = read_samples(dir / "samples.jsonl");
+  } else {
+    samples = stage_generate(ctx, model, round, problems);
+    rank0_write(ctx, [&] { write_samples(dir / "samples.jsonl", samples, false); });
+  }
+  times["generate"] = since(t);
+
+  t = Clock::now();
+  if (writer.has("scored.jsonl")) {
+    samples = read_samples(dir / "scored.jsonl");
+  } else {
+    samples = stage_verify(ctx, model, round, problems, samples);
+    rank0_write(ctx, [&] { write_samples(dir / "scored.jsonl", samples, true); });
+  }
+  times["verify"] = since(t);
+
+  std::vector<Kept> kept;
+  if (writer.has("kept.jsonl")) {
+    kept = read_kept(dir / "kept.jsonl");
+  } else {
+    kept = filter_samples(samples, imp.filter);
+    rank0_write(ctx, [&] { write_kept(dir / "kept.jsonl", kept); });
+  }
+  GapMetrics gap = gap_metrics(samples, kept, imp.pass_k);
+
+  t = Clock::now();
+  std::vector<std::string> prompts;
+  for (const auto& p : problems) prompts.push_back(p.prompt);
+  if (writer.has("model.safetensors")) {
+    auto state = load_safetensors(dir / "model.safetensors");
+    load_module_state(*model, state, (dir / "model.safetensors").string());
+    model->to(ctx.device);
+  } else {
+    if (imp.distill.init == "base") load_round_weights(ctx, 0, model);
+    distill(ctx, model, round, prompts, samples, kept);
+    rank0_write(ctx, [&] {
+      auto part = dir / "model.safetensors.part";
+      save_safetensors(part, module_state(*model), {{"round", std::to_string(round)}});
+      std::filesystem::rename(part, dir / "model.safetensors");
+    });
+  }
+  times["distill"] = since(t);
+
+  t = Clock::now();
+  nlohmann::json record = to_json(gap);
+  record["kind"] = "round";
+  record["round"] = round;
+  record["arm"] = arm_label(ctx.recipe);
+  record["control_arm"] = is_control_arm(imp.filter.method);
+  Range d = difficulty_for_round(ctx.recipe, round);
+  record["difficulty"] = {d.lo, d.hi};
+  record["greedy"] = held_out_accuracy(ctx, model, round);
+  times["eval"] = since(t);
+  times["round"] = since(t_round);
+  record["seconds"] = times;
+  rank0_write(ctx, [&] {
+    fs::write_file_atomic(dir / "state.json", record.dump(2));
+    writer.commit();
+  });
+  ctx.metrics->write(record);
+  return record;
+}
+
+}  // namespace
+
+std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
+  std::vector<nlohmann::json> records;
+  const auto& imp = ctx.recipe.improve;
+  // Round 0's held-out accuracy is the baseline row of the table.
+  for (int round = 1; round <= imp.rounds; ++round) {
+    nlohmann::json record;
+    if (fs::exists(ctx.run.round(round) / "state.json") && latest_good_round(ctx.run) >= round) {
+      record = nlohmann::json::parse(fs::read_file(ctx.run.round(round) / "state.json"));
+      log::info("round " + std::to_string(round) + " is complete: skipped");
+    } else {
+      log::info("round " + std::to_string(round) + " (" + arm_label(ctx.recipe) + ")");
+      record = run_one_round(ctx, round);
+      if (ctx.writer()) plot_gap({ctx.run.root}, ctx.run.root / "gap.png");
+    }
+    records.push_back(record);
+    if (ctx.writer()) log::info(format_round_table(records));
+    double rel = record.value("relative_gap", 0.0);
+    if (rel < imp.stop_when_relative_gap_below) {
+      log::info("relative gap " + std::to_string(rel) + " is below improve.stop_when_relative_gap_below (" +
+                std::to_string(imp.stop_when_relative_gap_below) + "): the gap has saturated, stopping");
+      break;
+    }
+  }
+  return records;
+}
+
+}  // namespace mg

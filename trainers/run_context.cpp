@@ -1,0 +1,104 @@
+#include "trainers/run_context.h"
+
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/runtime.h"
+#include "core/safetensors.h"
+#include "trainers/seeds.h"
+
+namespace mg {
+
+std::vector<Range> run_difficulties(const Recipe& recipe, int up_to_round) {
+  std::vector<Range> out;
+  for (int r = 0; r <= up_to_round; ++r) {
+    Range d = difficulty_for_round(recipe, r);
+    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+  }
+  return out;
+}
+
+namespace {
+
+void ensure_tokenizer(RunContext& ctx) {
+  auto path = ctx.run.tokenizer();
+  if (ctx.writer() && !fs::exists(path)) {
+    // Trained on every difficulty the run will see, so later rounds meet no unknown symbol.
+    std::vector<std::string> corpus;
+    uint64_t seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Tokenizer);
+    for (const auto& d : run_difficulties(ctx.recipe, ctx.recipe.improve.rounds)) {
+      auto part = tokenizer_corpus(*ctx.task, d, seed, 2000);
+      corpus.insert(corpus.end(), part.begin(), part.end());
+    }
+    auto tmp = path;
+    tmp += ".tmp";
+    Tokenizer::train(corpus, ctx.recipe.tokenizer.vocab_size, tmp.string());
+    std::filesystem::rename(tmp, path);
+    fs::fsync_dir(ctx.run.root);
+  }
+  ctx.comm->barrier();
+  ctx.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path.string()));
+}
+
+}  // namespace
+
+RunContext open_run(const Recipe& recipe, bool create) {
+  RunContext ctx;
+  ctx.recipe = recipe;
+  RankInfo ranks = discover_ranks();
+  log::configure(ranks.rank, log::Level::Info);
+  set_threads(recipe.run.threads);
+  ctx.device = pick_device(recipe.run.device, ranks.local_rank);
+  ctx.precision = pick_precision(recipe.run.precision, ctx.device);
+  ctx.comm = make_communicator(ranks, ctx.device);
+  // Every rank checks the directory before rank 0 changes anything; then all agree.
+  bool ok = true;
+  std::string why;
+  try {
+    if (create) {
+      ctx.run = open_run_dir(recipe, ctx.writer());
+    } else {  // reading a finished run, possibly with other verify/filter settings: no comparison
+      ctx.run.root = recipe.run.dir;
+      ctx.run.resumed = true;
+    }
+  } catch (const Error& e) {
+    ok = false;
+    why = e.what();
+  }
+  if (!ok && ctx.comm->world_size() == 1) fail_input(why);
+  ctx.comm->agree(ok, ok ? "opening the run directory" : why);
+  ctx.task = make_task(recipe.task);
+  ctx.metrics = std::make_unique<MetricsLog>(ctx.run.metrics(), ctx.writer());
+  ensure_tokenizer(ctx);
+  return ctx;
+}
+
+RunContext open_existing_run(const std::string& run_dir, const std::vector<std::string>& overrides) {
+  auto path = std::filesystem::path(run_dir) / "recipe.yaml";
+  if (!fs::exists(path)) fail_input(run_dir + ": not a run directory (no recipe.yaml)");
+  Recipe recipe = load_recipe(path.string(), overrides);
+  recipe.run.dir = run_dir;
+  if (!fs::exists(std::filesystem::path(run_dir) / "tokenizer.model"))
+    fail_input(run_dir + ": the run has no tokenizer.model yet (it has not pretrained)");
+  return open_run(recipe, /*create=*/false);
+}
+
+Gpt make_model(const RunContext& ctx) {
+  torch::manual_seed(derive_seed(ctx.recipe.run.seed, SeedPurpose::TorchInit) >> 1);
+  Gpt model(GptConfig::from(ctx.recipe.model, ctx.tokenizer->vocab_size()));
+  model->to(ctx.device);
+  return model;
+}
+
+void load_round_weights(const RunContext& ctx, int round, Gpt& model) {
+  auto dir = ctx.run.round(round);
+  std::string problem;
+  if (!verify_manifest(dir, &problem)) fail_input(dir.string() + ": checkpoint failed its checksum: " + problem);
+  auto state = load_safetensors(dir / "model.safetensors");
+  load_module_state(*model, state, (dir / "model.safetensors").string());
+  model->to(ctx.device);
+}
+
+}  // namespace mg

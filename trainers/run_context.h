@@ -1,0 +1,46 @@
+#pragma once
+// What every stage of a run shares: the recipe, the run directory, this rank's place in the
+// job, the device, the task, the tokenizer and the metrics log. Built once by open_run.
+#include <torch/torch.h>
+
+#include <memory>
+
+#include "core/checkpoint.h"
+#include "core/distributed/communicator.h"
+#include "core/metrics.h"
+#include "core/recipe.h"
+#include "core/run_dir.h"
+#include "core/tasks/task.h"
+#include "core/tokenizer.h"
+#include "models/gpt.h"
+
+namespace mg {
+
+struct RunContext {
+  Recipe recipe;
+  RunDir run;
+  torch::Device device{torch::kCPU};
+  std::string precision;  // fp32 | bf16
+  std::unique_ptr<Communicator> comm;
+  std::unique_ptr<Task> task;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::unique_ptr<MetricsLog> metrics;
+  bool writer() const { return comm->rank() == 0; }
+};
+
+// Validates the run directory on every rank, creates it on rank 0, picks the device and the
+// thread count, trains or reloads the tokenizer. `create` = false opens an existing run as it
+// is, for reading (its recipe may be overridden for an offline study).
+RunContext open_run(const Recipe& recipe, bool create = true);
+// Opens an existing run directory from its own recipe.yaml (eval, gap, sample, compare).
+RunContext open_existing_run(const std::string& run_dir, const std::vector<std::string>& overrides = {});
+
+// A freshly initialised model (seeded by the run seed), on the run's device.
+Gpt make_model(const RunContext& ctx);
+// Loads round `round`'s weights into `model` (checked by the round's MANIFEST first).
+void load_round_weights(const RunContext& ctx, int round, Gpt& model);
+
+// Every difficulty the run touches: pretraining's range and each curriculum value, in order.
+std::vector<Range> run_difficulties(const Recipe& recipe, int up_to_round);
+
+}  // namespace mg

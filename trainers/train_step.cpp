@@ -1,0 +1,58 @@
+#include "trainers/train_step.h"
+
+#include "core/distributed/grad_sync.h"
+#include "trainers/autocast.h"
+#include "trainers/loss.h"
+#include "trainers/optimizer.h"
+
+namespace mg {
+
+StepResult train_step(RunContext& ctx, Gpt& model, torch::optim::Optimizer& optimizer,
+                      const std::vector<Example>& global_batch, const std::vector<float>& example_weights,
+                      int grad_accum, double lr, double grad_clip) {
+  const int W = ctx.comm->world_size(), rank = ctx.comm->rank();
+  std::vector<std::vector<Example>> micro(grad_accum);
+  std::vector<std::vector<float>> micro_w(grad_accum);
+  int k = 0;
+  for (size_t i = rank; i < global_batch.size(); i += W, ++k) {
+    micro[k % grad_accum].push_back(global_batch[i]);
+    micro_w[k % grad_accum].push_back(example_weights.empty() ? 1.0f : example_weights[i]);
+  }
+  std::vector<TokenBatch> batches;
+  double local_weight = 0;
+  StepResult out;
+  for (int m = 0; m < grad_accum; ++m) {
+    if (micro[m].empty()) continue;
+    batches.push_back(make_batch(micro[m], *ctx.tokenizer, ctx.recipe.model.max_seq, micro_w[m]));
+    local_weight += batches.back().weights.sum().item<double>();
+    out.tokens += batches.back().tokens;
+  }
+  auto totals = torch::tensor({local_weight, 0.0}, torch::kFloat64);
+  ctx.comm->all_reduce_sum(totals);
+  const double total_weight = std::max(totals[0].item<double>(), 1e-12);
+
+  model->train();
+  optimizer.zero_grad();
+  double local_loss = 0;
+  for (auto& b : batches) {
+    AutocastScope autocast(ctx.precision, ctx.device.is_cuda());
+    auto wl = weighted_loss(model, b, ctx.device);
+    // Scaled by W because gradients are averaged over ranks below.
+    (wl.sum * (static_cast<double>(W) / total_weight)).backward();
+    local_loss += wl.sum.item<double>();
+  }
+  if (W > 1) {
+    for (auto& p : model->parameters())  // a rank with no examples still joins the all-reduce
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    all_reduce_gradients(*model, *ctx.comm);
+  }
+  out.grad_norm = clip_gradients(*model, grad_clip);
+  set_lr(optimizer, lr);
+  optimizer.step();
+  auto loss_t = torch::tensor({local_loss}, torch::kFloat64);
+  ctx.comm->all_reduce_sum(loss_t);
+  out.loss = loss_t[0].item<double>() / total_weight;
+  return out;
+}
+
+}  // namespace mg
