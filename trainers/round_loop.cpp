@@ -1,6 +1,7 @@
 #include "trainers/round_loop.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include "core/fs.h"
 #include "core/log.h"
@@ -113,11 +114,22 @@ nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
   return greedy;
 }
 
-// Saves a file only once the whole content is there (rank 0), then every rank moves on together.
+// MINDGAP_STOP_AFTER=<round>:<stage> ends the process right after that stage's output is on
+// disk, as a kill at that boundary would: the resume tests use it.
+void maybe_stop_after(int round, const std::string& stage) {
+  const char* spec = std::getenv("MINDGAP_STOP_AFTER");
+  if (spec && std::string(spec) == std::to_string(round) + ":" + stage) {
+    log::warn("stopping after round " + std::to_string(round) + " stage " + stage + " (MINDGAP_STOP_AFTER)");
+    std::_Exit(75);
+  }
+}
+
+// Saves a stage's output on rank 0 once it is complete, then every rank moves on together.
 template <class F>
-void rank0_write(RunContext& ctx, F&& write) {
+void rank0_write(RunContext& ctx, int round, const std::string& stage, F&& write) {
   if (ctx.writer()) write();
   ctx.comm->barrier();
+  maybe_stop_after(round, stage);
 }
 
 nlohmann::json run_one_round(RunContext& ctx, int round) {
@@ -136,7 +148,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
     samples = read_samples(dir / "samples.jsonl");
   } else {
     samples = stage_generate(ctx, model, round, problems);
-    rank0_write(ctx, [&] { write_samples(dir / "samples.jsonl", samples, false); });
+    rank0_write(ctx, round, "generate", [&] { write_samples(dir / "samples.jsonl", samples, false); });
   }
   times["generate"] = since(t);
 
@@ -145,7 +157,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
     samples = read_samples(dir / "scored.jsonl");
   } else {
     samples = stage_verify(ctx, model, round, problems, samples);
-    rank0_write(ctx, [&] { write_samples(dir / "scored.jsonl", samples, true); });
+    rank0_write(ctx, round, "verify", [&] { write_samples(dir / "scored.jsonl", samples, true); });
   }
   times["verify"] = since(t);
 
@@ -154,7 +166,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
     kept = read_kept(dir / "kept.jsonl");
   } else {
     kept = filter_samples(samples, imp.filter);
-    rank0_write(ctx, [&] { write_kept(dir / "kept.jsonl", kept); });
+    rank0_write(ctx, round, "filter", [&] { write_kept(dir / "kept.jsonl", kept); });
   }
   GapMetrics gap = gap_metrics(samples, kept, imp.pass_k);
 
@@ -168,7 +180,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   } else {
     if (imp.distill.init == "base") load_round_weights(ctx, 0, model);
     distill(ctx, model, round, prompts, samples, kept);
-    rank0_write(ctx, [&] {
+    rank0_write(ctx, round, "distill", [&] {
       auto part = dir / "model.safetensors.part";
       save_safetensors(part, module_state(*model), {{"round", std::to_string(round)}});
       std::filesystem::rename(part, dir / "model.safetensors");
@@ -188,11 +200,11 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   times["eval"] = since(t);
   times["round"] = since(t_round);
   record["seconds"] = times;
-  rank0_write(ctx, [&] {
+  ctx.metrics->write(record);
+  rank0_write(ctx, round, "commit", [&] {
     fs::write_file_atomic(dir / "state.json", record.dump(2));
     writer.commit();
   });
-  ctx.metrics->write(record);
   return record;
 }
 

@@ -9,6 +9,7 @@
 #include "core/run_dir.h"
 #include "tools/cli/commands.h"
 #include "trainers/pretrain.h"
+#include "trainers/pretrain_data.h"
 #include "trainers/round_loop.h"
 
 namespace mg::cli {
@@ -26,8 +27,13 @@ void fork_from(const Recipe& recipe, const std::string& from) {
   auto a = flatten_recipe(base), b = flatten_recipe(recipe);
   for (const auto& [k, v] : a) {
     bool shapes_pretraining = k.rfind("task.", 0) == 0 || k.rfind("tokenizer.", 0) == 0 || k.rfind("model.", 0) == 0 ||
-                              k.rfind("pretrain.", 0) == 0 || k == "run.seed" || k == "improve.verify.format";
+                              k.rfind("pretrain.", 0) == 0 || k == "run.seed";
     if (shapes_pretraining && b[k] != v) differ.push_back(k);
+  }
+  // The verdict formats taught in pretraining must cover the ones this run asks for.
+  for (const auto& f : trained_verify_formats(recipe)) {
+    auto taught = trained_verify_formats(base);
+    if (std::find(taught.begin(), taught.end(), f) == taught.end()) differ.push_back("improve.verify (format " + f + " not pretrained)");
   }
   if (!differ.empty()) {
     std::string keys;

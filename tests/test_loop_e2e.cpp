@@ -1,0 +1,171 @@
+// End-to-end runs of the loop on a micro model through the real binary: every stage, every
+// verify method, every filter, the curriculum, resume at every stage boundary.
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "core/checkpoint.h"
+#include "core/metrics.h"
+#include "tests/cli_runner.h"
+
+namespace fs = std::filesystem;
+using mg::testing::micro_recipe;
+using mg::testing::run_mindgap;
+
+namespace {
+
+std::vector<nlohmann::json> rounds_of(const fs::path& run) {
+  std::vector<nlohmann::json> out;
+  for (auto& r : mg::read_metrics(run / "metrics.jsonl"))
+    if (r.value("kind", "") == "round") out.push_back(r);
+  return out;
+}
+
+class LoopE2E : public ::testing::Test {
+ protected:
+  void SetUp() override { scratch = mg::testing::scratch_dir("loop"); }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(scratch);
+  }
+  fs::path scratch;
+};
+
+}  // namespace
+
+TEST_F(LoopE2E, RunWritesEveryRoundAndMetric) {
+  auto run = scratch / "run";
+  auto res = run_mindgap("run " + micro_recipe() + " run.dir=" + run.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  for (int r = 0; r <= 2; ++r) {
+    auto dir = run / ("round-000" + std::to_string(r));
+    std::string problem;
+    EXPECT_TRUE(mg::verify_manifest(dir, &problem)) << dir << ": " << problem;
+    EXPECT_TRUE(fs::exists(dir / "model.safetensors"));
+    EXPECT_TRUE(fs::exists(dir / "state.json"));
+    if (r > 0) {
+      for (const char* f : {"samples.jsonl", "scored.jsonl", "kept.jsonl"}) EXPECT_TRUE(fs::exists(dir / f)) << f;
+    }
+  }
+  EXPECT_EQ(mg::fs::read_file(run / "LATEST").substr(0, 10), "round-0002");
+  auto rounds = rounds_of(run);
+  ASSERT_EQ(rounds.size(), 2u);
+  for (const auto& r : rounds) {
+    for (const char* key : {"J_f", "J_filtered", "gap", "relative_gap", "pass1", "passk", "auroc", "kept", "greedy",
+                            "precision", "recall", "seconds"})
+      EXPECT_TRUE(r.contains(key)) << key;
+    EXPECT_NEAR(r["gap"].get<double>(), r["J_filtered"].get<double>() - r["J_f"].get<double>(), 1e-9);
+    EXPECT_EQ(r["arm"], "mc-cot/quantile");
+  }
+  // The console table names the arm and the gap column.
+  EXPECT_NE(res.err.find("J(f[w])"), std::string::npos);
+  // A second `run` resumes: nothing left to do, same files.
+  auto before = mg::fs::read_file(run / "round-0002" / "model.safetensors");
+  res = run_mindgap("run " + micro_recipe() + " run.dir=" + run.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_EQ(mg::fs::read_file(run / "round-0002" / "model.safetensors"), before);
+}
+
+TEST_F(LoopE2E, ResumeAtEveryStageBoundaryIsBitIdentical) {
+  auto straight = scratch / "straight", broken = scratch / "broken";
+  ASSERT_EQ(run_mindgap("run " + micro_recipe() + " run.dir=" + straight.string(), scratch).code, 0);
+  for (const char* stop : {"1:generate", "1:verify", "1:filter", "1:distill", "1:commit", "2:verify"}) {
+    auto res = run_mindgap("run " + micro_recipe() + " run.dir=" + broken.string(), scratch,
+                           std::string("MINDGAP_STOP_AFTER=") + stop);
+    ASSERT_EQ(res.code, 75) << stop << ": " << res.err;
+  }
+  auto res = run_mindgap("run " + micro_recipe() + " run.dir=" + broken.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  for (int r = 0; r <= 2; ++r) {
+    auto name = "round-000" + std::to_string(r);
+    EXPECT_EQ(mg::fs::read_file(broken / name / "model.safetensors"),
+              mg::fs::read_file(straight / name / "model.safetensors"))
+        << name;
+  }
+  EXPECT_EQ(mg::fs::read_file(broken / "round-0002" / "kept.jsonl"),
+            mg::fs::read_file(straight / "round-0002" / "kept.jsonl"));
+}
+
+TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
+  auto base = scratch / "base";
+  // Pretrained once with both verdict formats taught (mc cot and score), then forked per arm.
+  std::string common = " improve.verify.ensemble=[mc,score,consistency] improve.rounds=1";
+  ASSERT_EQ(run_mindgap("pretrain " + micro_recipe() + " run.dir=" + base.string() +
+                            " improve.verify.method=ensemble" + common, scratch).code, 0);
+  struct Arm { const char* name; const char* overrides; };
+  const Arm arms[] = {
+      {"mc", "improve.verify.method=mc"},
+      {"score", "improve.verify.method=score"},
+      {"consistency", "improve.verify.method=consistency"},
+      {"ensemble_and", "improve.verify.method=ensemble improve.verify.combine=and"},
+      {"quantile_global", "improve.filter.scope=global"},
+      {"best_of_n", "improve.filter.method=best_of_n"},
+      {"threshold", "improve.filter.method=threshold improve.filter.threshold=0.3"},
+      {"reweight", "improve.filter.method=reweight"},
+      {"none", "improve.filter.method=none"},
+      {"oracle", "improve.filter.method=oracle"},
+  };
+  for (const auto& arm : arms) {
+    auto dir = scratch / arm.name;
+    auto res = run_mindgap("improve " + micro_recipe() + " --from " + base.string() + " run.dir=" + dir.string() + " " +
+                               arm.overrides + common, scratch);
+    ASSERT_EQ(res.code, 0) << arm.name << ": " << res.err;
+    auto rounds = rounds_of(dir);
+    ASSERT_EQ(rounds.size(), 1u) << arm.name;
+    const auto& r = rounds[0];
+    double score_sum = 0;
+    for (const auto& s : mg::read_metrics(dir / "round-0001" / "scored.jsonl")) {
+      double u = s["score"].get<double>();
+      EXPECT_GE(u, 0.0) << arm.name;
+      EXPECT_LE(u, 1.0) << arm.name;
+      score_sum += u;
+    }
+    EXPECT_GT(score_sum, 0.0) << arm.name << ": scores were never filled in";
+    if (std::string(arm.name) == "none") {
+      EXPECT_TRUE(r["control_arm"].get<bool>());
+      EXPECT_NEAR(r["gap"].get<double>(), 0.0, 1e-12) << "keeping everything cannot open a gap";
+    }
+    if (std::string(arm.name) == "oracle") {
+      EXPECT_TRUE(r["control_arm"].get<bool>());
+      if (r["kept"].get<int>() > 0) EXPECT_DOUBLE_EQ(r["J_filtered"].get<double>(), 1.0);
+    }
+  }
+}
+
+TEST_F(LoopE2E, CurriculumMeasuresEveryDifficulty) {
+  auto run = scratch / "curriculum";
+  auto res = run_mindgap("run " + micro_recipe() + " run.dir=" + run.string() +
+                             " 'improve.curriculum={digits: [3, 4]}' model.max_seq=40",
+                         scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto rounds = rounds_of(run);
+  ASSERT_EQ(rounds.size(), 2u);
+  EXPECT_EQ(rounds[0]["difficulty"], nlohmann::json({3, 3}));
+  EXPECT_TRUE(rounds[0]["greedy"].contains("1-2"));
+  EXPECT_TRUE(rounds[0]["greedy"].contains("3"));
+  EXPECT_TRUE(rounds[1]["greedy"].contains("4"));
+  EXPECT_TRUE(rounds[1]["greedy"].contains("3")) << "earlier difficulties are measured again (forgetting)";
+}
+
+TEST_F(LoopE2E, CorruptNewestRoundFallsBackAndOfflineCommandsWork) {
+  auto run = scratch / "run";
+  ASSERT_EQ(run_mindgap("run " + micro_recipe() + " run.dir=" + run.string() + " improve.rounds=1", scratch).code, 0);
+  auto res = run_mindgap("gap " + run.string() + " improve.verify.method=consistency", scratch);
+  EXPECT_EQ(res.code, 0) << res.err;
+  res = run_mindgap("eval " + run.string() + " --round 0", scratch);
+  EXPECT_EQ(res.code, 0) << res.err;
+  res = run_mindgap("sample " + run.string() + " --prompt 12+34= --best-of 4", scratch);
+  EXPECT_EQ(res.code, 0) << res.err;
+  res = run_mindgap("compare " + run.string() + " --png " + (scratch / "c.png").string(), scratch);
+  EXPECT_EQ(res.code, 0) << res.err;
+  // Flip a byte of the newest weights: eval of that round is refused with the cause named.
+  auto weights = run / "round-0001" / "model.safetensors";
+  std::string bytes = mg::fs::read_file(weights);
+  bytes[bytes.size() / 2] ^= 0x5A;
+  std::ofstream(weights, std::ios::binary) << bytes;
+  res = run_mindgap("eval " + run.string() + " --round 1", scratch);
+  EXPECT_EQ(res.code, 2) << res.err;
+  EXPECT_NE(res.err.find("model.safetensors"), std::string::npos) << res.err;
+  // The newest good round is now round 0: eval without --round uses it.
+  res = run_mindgap("eval " + run.string(), scratch);
+  EXPECT_EQ(res.code, 0) << res.err;
+}
