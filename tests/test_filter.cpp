@@ -228,7 +228,8 @@ TEST(Filter, OnlyTheOracleReadsTheLabels) {
   auto same = [](const std::vector<Kept>& a, const std::vector<Kept>& b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
-      if (a[i].prompt != b[i].prompt || a[i].sample != b[i].sample || a[i].weight != b[i].weight) return false;
+      if (a[i].prompt != b[i].prompt || a[i].sample != b[i].sample || a[i].weight != b[i].weight)
+        return false;
     return true;
   };
   for (const std::string method : {"quantile", "best_of_n", "threshold", "reweight", "none"})
@@ -239,7 +240,8 @@ TEST(Filter, OnlyTheOracleReadsTheLabels) {
             << method << " " << scope << " dedup=" << dedup;
       }
   // The check above can fail: the oracle does change.
-  EXPECT_FALSE(same(mg::filter_samples(s, config("oracle")), mg::filter_samples(relabelled, config("oracle"))));
+  EXPECT_FALSE(same(mg::filter_samples(s, config("oracle")),
+                    mg::filter_samples(relabelled, config("oracle"))));
 }
 
 TEST(Filter, RejectsBadConfigAndBadSamples) {

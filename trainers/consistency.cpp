@@ -18,11 +18,13 @@ std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples)
   std::vector<double> scores;
   scores.reserve(samples.size());
   for (const ScoredSample& s : samples)
-    scores.push_back(static_cast<double>(per_answer.at({s.prompt, s.answer})) / per_prompt.at(s.prompt));
+    scores.push_back(static_cast<double>(per_answer.at({s.prompt, s.answer})) /
+                     static_cast<double>(per_prompt.at(s.prompt)));
   return scores;
 }
 
-std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method, const std::string& how) {
+std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method,
+                                   const std::string& how) {
   if (how != "mean" && how != "and") fail_input("verify.combine: must be mean or and, got '" + how + "'");
   check(!per_method.empty(), "combine_scores: no method to combine");
   const size_t n = per_method.front().size();

@@ -14,6 +14,7 @@ std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples)
 
 // per_method[m][i] is method m's score of sample i; every method scores the same samples.
 // how = "mean": the average; "and": the minimum (every method must trust the sample).
-std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method, const std::string& how);
+std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method,
+                                   const std::string& how);
 
 }  // namespace mg

@@ -48,7 +48,9 @@ std::string format_round_table(const std::vector<RoundRecord>& records, int k) {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }
-  if (any_control) out += "* control arm: trains without trusting the verifier (none: every sample; oracle: the grader-correct ones)\n";
+  if (any_control)
+    out += "* control arm: trains without trusting the verifier "
+           "(none: every sample; oracle: the grader-correct ones)\n";
   return out;
 }
 

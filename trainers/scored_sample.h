@@ -10,7 +10,8 @@ struct ScoredSample {
   int prompt = 0;        // index of the prompt within the round
   int sample = 0;        // index of the sample within its prompt
   std::string answer;    // the model's answer text
-  double score = 0;      // self-verification score u_f (higher = more trusted), in [0,1] for mc/score/consistency
+  double score = 0;      // self-verification score u_f (higher = more trusted);
+                         // in [0, 1] for mc, score and consistency
   bool correct = false;  // the exact grader's label: used for metrics and by the oracle filter ONLY
 };
 
