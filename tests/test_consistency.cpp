@@ -1,0 +1,61 @@
+// Majority-vote scores and the combination of several methods' scores.
+#include <gtest/gtest.h>
+
+#include "core/errors.h"
+#include "trainers/consistency.h"
+
+namespace {
+
+mg::ScoredSample sample(int prompt, int index, const std::string& answer) {
+  mg::ScoredSample s;
+  s.prompt = prompt;
+  s.sample = index;
+  s.answer = answer;
+  return s;
+}
+
+TEST(Consistency, ShareOfThePromptsSamplesThatAgree) {
+  // Input order is mixed on purpose; scores come back in input order.
+  const std::vector<mg::ScoredSample> s{sample(0, 0, "12"), sample(1, 0, "12"), sample(0, 1, "12"),
+                                        sample(0, 2, "13"), sample(1, 1, "7"),  sample(0, 3, "12"),
+                                        sample(2, 0, "")};
+  const auto scores = mg::consistency_scores(s);
+  ASSERT_EQ(scores.size(), s.size());
+  EXPECT_DOUBLE_EQ(scores[0], 0.75);  // "12" is 3 of prompt 0's 4
+  EXPECT_DOUBLE_EQ(scores[1], 0.5);   // prompt 1's "12" does not count prompt 0's
+  EXPECT_DOUBLE_EQ(scores[2], 0.75);
+  EXPECT_DOUBLE_EQ(scores[3], 0.25);
+  EXPECT_DOUBLE_EQ(scores[4], 0.5);
+  EXPECT_DOUBLE_EQ(scores[5], 0.75);
+  EXPECT_DOUBLE_EQ(scores[6], 1.0);   // alone: agrees with itself
+  EXPECT_TRUE(mg::consistency_scores({}).empty());
+}
+
+TEST(Consistency, AnswersMustMatchExactly) {
+  const std::vector<mg::ScoredSample> s{sample(0, 0, "12"), sample(0, 1, "12 "), sample(0, 2, "012")};
+  for (double v : mg::consistency_scores(s)) EXPECT_DOUBLE_EQ(v, 1.0 / 3);
+}
+
+TEST(CombineScores, MeanAndMinimum) {
+  const std::vector<std::vector<double>> per_method{{0.2, 0.9, 0.5}, {0.6, 0.1, 0.5}, {1.0, 0.5, 0.2}};
+  const auto mean = mg::combine_scores(per_method, "mean");
+  ASSERT_EQ(mean.size(), 3u);
+  EXPECT_NEAR(mean[0], 0.6, 1e-12);
+  EXPECT_NEAR(mean[1], 0.5, 1e-12);
+  EXPECT_NEAR(mean[2], 0.4, 1e-12);
+  EXPECT_EQ(mg::combine_scores(per_method, "and"), (std::vector<double>{0.2, 0.1, 0.2}));
+  EXPECT_EQ(mg::combine_scores({{0.3, 0.4}}, "mean"), (std::vector<double>{0.3, 0.4}));
+}
+
+TEST(CombineScores, RejectsUnknownRuleAndMismatchedMethods) {
+  try {
+    mg::combine_scores({{0.1}}, "or");
+    FAIL() << "'or' was accepted";
+  } catch (const mg::Error& e) {
+    EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
+  }
+  EXPECT_THROW(mg::combine_scores({{0.1, 0.2}, {0.3}}, "mean"), mg::Error);
+  EXPECT_THROW(mg::combine_scores({}, "and"), mg::Error);
+}
+
+}  // namespace

@@ -1,0 +1,20 @@
+#pragma once
+// Scores that need no model call: majority-vote agreement among a prompt's samples, and the
+// combination of several verification methods' scores into one.
+#include <string>
+#include <vector>
+
+#include "trainers/scored_sample.h"
+
+namespace mg {
+
+// Majority vote proxy: for each sample (in input order), the share of its prompt's samples
+// (itself included) whose answer text is exactly equal to its own. In (0, 1]; 1 when all agree.
+std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples);
+
+// per_method[m][i] is method m's score of sample i; every method scores the same samples.
+// how = "mean": the average; "and": the minimum (every method must trust the sample).
+std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method,
+                                   const std::string& how);
+
+}  // namespace mg

@@ -1,0 +1,135 @@
+#include "trainers/gap_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <utility>
+
+#include "core/errors.h"
+
+namespace mg {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
+
+double pass_at_k(int n, int c, int k) {
+  check(k >= 1 && n >= k && c >= 0 && c <= n, "pass_at_k: need 1 <= k <= n and 0 <= c <= n");
+  if (n - c < k) return 1.0;  // every k-subset holds a correct sample
+  // C(n-c, k) / C(n, k) = prod_{i = n-c+1}^{n} (1 - k / i): no factorials, no overflow.
+  double all_wrong = 1.0;
+  for (int i = n - c + 1; i <= n; ++i) all_wrong *= 1.0 - static_cast<double>(k) / i;
+  return 1.0 - all_wrong;
+}
+
+double auroc(const std::vector<double>& scores, const std::vector<bool>& labels) {
+  check(scores.size() == labels.size(), "auroc: scores and labels differ in length");
+  const size_t n = scores.size();
+  const size_t positives = static_cast<size_t>(std::count(labels.begin(), labels.end(), true));
+  const size_t negatives = n - positives;
+  if (positives == 0 || negatives == 0) return 0.5;
+  for (double s : scores) check(!std::isnan(s), "auroc: a score is NaN");
+  // Mann-Whitney: with tied scores sharing their average rank, the positives' rank sum minus
+  // its minimum counts (positive, negative) pairs won, ties as one half.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
+  double positive_rank_sum = 0;
+  for (size_t begin = 0; begin < n;) {
+    size_t end = begin;
+    while (end < n && scores[order[end]] == scores[order[begin]]) ++end;
+    const double rank = 0.5 * static_cast<double>(begin + 1 + end);  // mean of ranks begin+1..end
+    for (size_t j = begin; j < end; ++j)
+      if (labels[order[j]]) positive_rank_sum += rank;
+    begin = end;
+  }
+  const double p = static_cast<double>(positives);
+  return (positive_rank_sum - p * (p + 1) / 2) / (p * static_cast<double>(negatives));
+}
+
+GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k) {
+  if (k < 1) fail_input("pass@k: k must be >= 1, got " + std::to_string(k));
+  std::map<std::pair<int, int>, const ScoredSample*> by_key;
+  std::map<int, std::pair<int, int>> per_prompt;  // prompt -> (samples, correct)
+  size_t correct = 0;
+  for (const ScoredSample& s : samples) {
+    check(by_key.emplace(std::make_pair(s.prompt, s.sample), &s).second,
+          "gap_metrics: duplicate (prompt " + std::to_string(s.prompt) + ", sample " +
+              std::to_string(s.sample) + ")");
+    auto& [n, c] = per_prompt[s.prompt];
+    ++n;
+    c += s.correct ? 1 : 0;
+    correct += s.correct ? 1 : 0;
+  }
+
+  GapMetrics m{};
+  m.prompts = static_cast<int>(per_prompt.size());
+  m.kept = static_cast<int>(kept.size());
+  m.J_f = samples.empty() ? kNaN : static_cast<double>(correct) / static_cast<double>(samples.size());
+
+  double weight_sum = 0, weight_correct = 0;
+  size_t kept_correct = 0;
+  std::map<std::pair<int, int>, bool> seen;
+  for (const Kept& kp : kept) {
+    const auto it = by_key.find({kp.prompt, kp.sample});
+    check(it != by_key.end(), "gap_metrics: kept (prompt " + std::to_string(kp.prompt) + ", sample " +
+                                  std::to_string(kp.sample) + ") is not among the samples");
+    check(seen.emplace(it->first, true).second, "gap_metrics: a sample is kept twice");
+    check(std::isfinite(kp.weight) && kp.weight >= 0, "gap_metrics: a kept weight is negative or not finite");
+    weight_sum += kp.weight;
+    if (it->second->correct) {
+      weight_correct += kp.weight;
+      ++kept_correct;
+    }
+  }
+  m.J_filtered = weight_sum > 0 ? weight_correct / weight_sum : kNaN;
+  m.gap = m.J_filtered - m.J_f;
+  m.relative_gap = m.J_f == 1.0 ? 0.0 : m.gap / (1.0 - m.J_f);
+  m.precision = kept.empty() ? kNaN : static_cast<double>(kept_correct) / static_cast<double>(kept.size());
+  m.recall = correct == 0 ? kNaN : static_cast<double>(kept_correct) / static_cast<double>(correct);
+
+  double pass1 = 0, passk = 0;
+  for (const auto& [prompt, nc] : per_prompt) {
+    const auto [n, c] = nc;
+    if (n < k)
+      fail_input("pass@" + std::to_string(k) + ": prompt " + std::to_string(prompt) + " has only " +
+                 std::to_string(n) + " samples (improve.pass_k must be <= samples_per_prompt)");
+    pass1 += static_cast<double>(c) / n;
+    passk += pass_at_k(n, c, k);
+  }
+  m.pass1 = per_prompt.empty() ? kNaN : pass1 / static_cast<double>(per_prompt.size());
+  m.passk = per_prompt.empty() ? kNaN : passk / static_cast<double>(per_prompt.size());
+
+  std::vector<double> scores;
+  std::vector<bool> labels;
+  scores.reserve(samples.size());
+  labels.reserve(samples.size());
+  for (const ScoredSample& s : samples) {
+    scores.push_back(s.score);
+    labels.push_back(s.correct);
+  }
+  m.auroc = auroc(scores, labels);
+  return m;
+}
+
+nlohmann::json to_json(const GapMetrics& m) {
+  // An undefined quantity is null, explicitly: nlohmann would keep a NaN as a number in the
+  // object and only write it as null when dumping.
+  auto number = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  return nlohmann::json{{"J_f", number(m.J_f)},
+                        {"J_filtered", number(m.J_filtered)},
+                        {"gap", number(m.gap)},
+                        {"relative_gap", number(m.relative_gap)},
+                        {"pass1", number(m.pass1)},
+                        {"passk", number(m.passk)},
+                        {"precision", number(m.precision)},
+                        {"recall", number(m.recall)},
+                        {"auroc", number(m.auroc)},
+                        {"kept", m.kept},
+                        {"prompts", m.prompts}};
+}
+
+}  // namespace mg

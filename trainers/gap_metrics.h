@@ -1,0 +1,44 @@
+#pragma once
+// The generation-verification gap of one round and the numbers read beside it: how much
+// better the verifier-filtered samples are than the raw ones, how diverse the raw samples
+// are (pass@k), and how well the score ranks right above wrong answers (AUROC).
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "trainers/scored_sample.h"
+
+namespace mg {
+
+// Quantities that are undefined on the given data are NaN (written as null in JSON):
+// J_filtered, gap and relative_gap when nothing is kept (or every weight is 0), precision
+// when nothing is kept, recall when no sample is correct, and all accuracies when there
+// are no samples.
+struct GapMetrics {
+  double J_f;           // accuracy of the raw samples (all samples count alike)
+  double J_filtered;    // weighted accuracy of the kept samples: sum(w * correct) / sum(w)
+  double gap;           // J_filtered - J_f
+  double relative_gap;  // gap / (1 - J_f); 0 when J_f == 1
+  double pass1;         // mean over prompts of the share of correct samples
+  double passk;         // unbiased pass@k estimator (Chen et al. 2021) averaged over prompts
+  double precision, recall;  // of "kept" (weight ignored) as a predictor of "correct"
+  double auroc;         // of score against correct (ties counted half); 0.5 when one class is absent
+  int kept;             // number of kept samples
+  int prompts;          // number of distinct prompts
+};
+
+// `kept` must name distinct (prompt, sample) pairs present in `samples`, with finite weights
+// >= 0. To measure the filtered distribution f[w(u_f)], pass the filter's result before
+// dedup (dedup leaves weights alone, so the deduplicated list trains on the same weights).
+// Every prompt needs at least k samples (fail_input otherwise).
+GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k);
+
+// Area under the ROC curve of `scores` as a predictor of `labels`: the probability that a
+// random positive scores above a random negative, ties counting one half. O(n log n).
+double auroc(const std::vector<double>& scores, const std::vector<bool>& labels);
+
+// Unbiased pass@k of one prompt with n samples of which c are correct: 1 - C(n-c, k) / C(n, k).
+double pass_at_k(int n, int c, int k);
+
+nlohmann::json to_json(const GapMetrics& m);
+
+}  // namespace mg
