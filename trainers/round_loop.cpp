@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 
 #include "core/fs.h"
 #include "core/log.h"
@@ -161,14 +162,19 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   }
   times["verify"] = since(t);
 
+  // The gap is measured on the filtered distribution before deduplication; training uses the
+  // deduplicated set with the same weights.
+  FilterConfig no_dedup = imp.filter;
+  no_dedup.dedup = false;
+  const std::vector<Kept> selected = filter_samples(samples, no_dedup);
+  GapMetrics gap = gap_metrics(samples, selected, imp.pass_k);
   std::vector<Kept> kept;
   if (writer.has("kept.jsonl")) {
     kept = read_kept(dir / "kept.jsonl");
   } else {
-    kept = filter_samples(samples, imp.filter);
+    kept = imp.filter.dedup ? dedup_kept(samples, selected) : selected;
     rank0_write(ctx, round, "filter", [&] { write_kept(dir / "kept.jsonl", kept); });
   }
-  GapMetrics gap = gap_metrics(samples, kept, imp.pass_k);
 
   t = Clock::now();
   std::vector<std::string> prompts;
@@ -226,7 +232,9 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
     }
     records.push_back(record);
     if (ctx.writer()) log::info(format_round_table(records));
-    double rel = record.value("relative_gap", 0.0);
+    // A relative gap of null (nothing kept) never stops the loop.
+    const auto& rel_j = record["relative_gap"];
+    double rel = rel_j.is_number() ? rel_j.get<double>() : std::numeric_limits<double>::quiet_NaN();
     if (rel < imp.stop_when_relative_gap_below) {
       log::info("relative gap " + std::to_string(rel) + " is below improve.stop_when_relative_gap_below (" +
                 std::to_string(imp.stop_when_relative_gap_below) + "): the gap has saturated, stopping");
