@@ -1,0 +1,26 @@
+// The per-round console table: every column present, control arms marked, undefined metrics
+// (JSON null) shown as "-", greedy accuracy per difficulty.
+#include <gtest/gtest.h>
+
+#include "trainers/round_report.h"
+
+TEST(RoundReport, ShowsArmsGapsAndNulls) {
+  nlohmann::json self = {{"run", "seed1-self"}, {"round", 1}, {"arm", "mc-cot/quantile"}, {"J_f", 0.5},
+                         {"J_filtered", 0.75}, {"gap", 0.25}, {"relative_gap", 0.5}, {"pass1", 0.5}, {"passk", 0.9},
+                         {"auroc", 0.8}, {"kept", 12}, {"greedy", {{"1-2", 0.91}, {"3", 0.4}}}};
+  nlohmann::json none = {{"run", "seed1-none"}, {"round", 1}, {"arm", "none"}, {"control_arm", true},
+                         {"J_f", 0.5}, {"J_filtered", nullptr}, {"gap", nullptr}, {"relative_gap", nullptr},
+                         {"kept", 0}};
+  std::string table = mg::format_round_table({self, none});
+  EXPECT_NE(table.find("J(f[w])"), std::string::npos);
+  EXPECT_NE(table.find("mc-cot/quantile"), std::string::npos);
+  EXPECT_NE(table.find("+0.250"), std::string::npos);
+  EXPECT_NE(table.find("+0.500"), std::string::npos);
+  EXPECT_NE(table.find("none (control)"), std::string::npos);
+  EXPECT_NE(table.find("1-2:0.91"), std::string::npos);
+  EXPECT_NE(table.find("3:0.40"), std::string::npos);
+  // The none row has "-" where the metric is undefined, and the table has header + 2 rows.
+  auto none_row = table.substr(table.find("seed1-none"));
+  EXPECT_NE(none_row.find(" - "), std::string::npos) << none_row;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4);
+}
