@@ -6,6 +6,8 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/tasks/decimal.h"
+#include "core/tasks/rng.h"
 #include "core/tasks/sudoku.h"
 #include "core/tasks/task.h"
 
@@ -219,6 +221,33 @@ TEST(WrongAnswers, SlipsLookLikeSlips) {
     close += diff <= 2;
   }
   EXPECT_GE(close, 900);
+}
+
+TEST(Decimal, AgreesWithMachineArithmetic) {
+  namespace dec = mg::tasks::decimal;
+  mg::tasks::Rng rng(42);
+  for (int i = 0; i < 5000; ++i) {
+    uint64_t a = rng.next() % 1000000000ULL, b = rng.next() % (i % 2 ? 1000ULL : 1000000000ULL);
+    EXPECT_EQ(dec::add(std::to_string(a), std::to_string(b)), std::to_string(a + b));
+    EXPECT_EQ(dec::multiply(std::to_string(a), std::to_string(b)), std::to_string(a * b));
+    int k = static_cast<int>(rng.next() % 12);
+    uint64_t p = 1;
+    for (int j = 0; j < k; ++j) p *= 10;
+    EXPECT_EQ(dec::add_power_of_ten(std::to_string(a), k), std::to_string(a + p));
+    auto sub = dec::subtract_power_of_ten(std::to_string(a), k);
+    EXPECT_EQ(sub.has_value(), a >= p);
+    if (sub) EXPECT_EQ(*sub, std::to_string(a - p));
+  }
+  EXPECT_EQ(dec::add_dropping_carry("58", "67", -1), "15");  // 5+6 -> 1, 8+7 -> 5, no carries
+  EXPECT_EQ(dec::add_dropping_carry("58", "67", 0), "115");  // the units carry lost: 125 - 10
+  EXPECT_EQ(dec::add_dropping_carry("58", "67", 1), "25");   // the tens carry lost: 125 - 100
+  EXPECT_EQ(dec::strip_zeros("000"), "0");
+  EXPECT_EQ(dec::format_answer("147", 3, true), "741");
+  EXPECT_EQ(dec::format_answer("3", 2, true), "30");
+  EXPECT_EQ(dec::format_answer("147", 2, true), std::nullopt);
+  EXPECT_EQ(dec::format_answer("0147", 2, false), "147");
+  EXPECT_FALSE(dec::is_digits(""));
+  EXPECT_FALSE(dec::is_digits("1a"));
 }
 
 TEST(Graders, StripEndMarkerOnlyOnce) {
