@@ -1,0 +1,23 @@
+#pragma once
+// Addition of two numbers whose lengths are drawn from the difficulty range.
+// With reverse_answer the answer is zero-padded to max(len a, len b) + 1 digits and written
+// least significant digit first: "62+85=" -> "741" (147 reversed), "1+2=" -> "30". The model
+// then emits digits in the order a carry propagates. Without it: the plain sum, "62+85=147".
+#include "core/tasks/arithmetic_task.h"
+
+namespace mg::tasks {
+
+class AdditionTask final : public ArithmeticTask {
+ public:
+  using ArithmeticTask::ArithmeticTask;
+  std::string name() const override { return "addition"; }
+  int max_chars(Range difficulty) const override;
+
+ protected:
+  char op() const override { return '+'; }
+  std::string compute(const std::string& a, const std::string& b) const override;
+  int answer_width(int len_a, int len_b) const override;
+  std::string slip(const std::string& a, const std::string& b, Rng& rng) const override;
+};
+
+}  // namespace mg::tasks

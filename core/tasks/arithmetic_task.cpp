@@ -1,0 +1,116 @@
+#include "core/tasks/arithmetic_task.h"
+
+#include <algorithm>
+
+#include "core/errors.h"
+#include "core/tasks/decimal.h"
+
+namespace mg::tasks {
+
+namespace {
+// Operands longer than this are not graded (garbage prompts must stay cheap to reject).
+constexpr size_t kMaxOperandDigits = 400;
+}  // namespace
+
+uint64_t stable_hash(const std::string& s) {
+  uint64_t h = 0xCBF29CE484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ULL;
+  return h;
+}
+
+Problem ArithmeticTask::generate(uint64_t seed, uint64_t index, Range difficulty) const {
+  if (difficulty.lo < 1 || difficulty.hi < difficulty.lo)
+    fail_input(name() + ": digits range [" + std::to_string(difficulty.lo) + ", " +
+               std::to_string(difficulty.hi) + "] must satisfy 1 <= lo <= hi");
+  Rng rng(derive_seed({seed, index}));
+  int len_a = rng.uniform(difficulty.lo, difficulty.hi);
+  int len_b = rng.uniform(difficulty.lo, difficulty.hi);
+  std::string a = decimal::random_number(rng, len_a);
+  std::string b = decimal::random_number(rng, len_b);
+  Problem p;
+  p.prompt = a + op() + b + "=";
+  p.answer = *decimal::format_answer(compute(a, b), answer_width(len_a, len_b), reverse_);
+  return p;
+}
+
+bool ArithmeticTask::parse(const std::string& prompt, std::string* a, std::string* b) const {
+  if (prompt.size() < 4 || prompt.back() != '=') return false;
+  size_t at = prompt.find(op());
+  if (at == std::string::npos) return false;
+  *a = prompt.substr(0, at);
+  *b = prompt.substr(at + 1, prompt.size() - at - 2);
+  return decimal::is_digits(*a) && decimal::is_digits(*b) && a->size() <= kMaxOperandDigits &&
+         b->size() <= kMaxOperandDigits;
+}
+
+std::optional<std::string> ArithmeticTask::solve(const std::string& prompt) const {
+  std::string a, b;
+  if (!parse(prompt, &a, &b)) return std::nullopt;
+  // The width follows the operands as written, so "007+1=" pads like any 3-digit operand.
+  return decimal::format_answer(compute(a, b),
+                                answer_width(static_cast<int>(a.size()), static_cast<int>(b.size())),
+                                reverse_);
+}
+
+bool ArithmeticTask::grade(const std::string& prompt, const std::string& answer) const {
+  try {
+    std::optional<std::string> want = solve(prompt);
+    return want && strip_end_marker(answer) == *want;
+  } catch (...) {  // bad_alloc on absurd input: a grader answers, it does not throw
+    return false;
+  }
+}
+
+std::string ArithmeticTask::wrong_answer(const Problem& p, uint64_t seed) const {
+  std::string a, b;
+  const std::string& right = p.answer;
+  Rng rng(derive_seed({seed, stable_hash(p.prompt), stable_hash(right)}));
+  if (parse(p.prompt, &a, &b)) {
+    int width = answer_width(static_cast<int>(a.size()), static_cast<int>(b.size()));
+    std::string value = compute(a, b);
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      std::optional<std::string> text;
+      switch (rng.uniform(0, 3)) {
+        case 0:  // a slip typical of the operation (dropped carry, wrong partial product)
+          text = decimal::format_answer(slip(a, b, rng), width, reverse_);
+          break;
+        case 1: {  // off by 10^k
+          int k = rng.uniform(0, std::max(0, static_cast<int>(value.size()) - 1));
+          auto v = rng.uniform(0, 1) ? std::optional<std::string>(decimal::add_power_of_ten(value, k))
+                                     : decimal::subtract_power_of_ten(value, k);
+          if (v) text = decimal::format_answer(*v, width, reverse_);
+          break;
+        }
+        case 2: {  // two neighbouring digits transposed
+          if (right.size() < 2) break;
+          std::string t = right;
+          size_t i = static_cast<size_t>(rng.uniform(0, static_cast<int>(t.size()) - 2));
+          std::swap(t[i], t[i + 1]);
+          text = t;
+          break;
+        }
+        default:
+          break;  // falls through to a changed digit below
+      }
+      if (!text) {  // one digit changed
+        std::string t = right;
+        size_t i = static_cast<size_t>(rng.uniform(0, static_cast<int>(t.size()) - 1));
+        t[i] = static_cast<char>('0' + (t[i] - '0' + rng.uniform(1, 9)) % 10);
+        text = t;
+      }
+      // Leading zeros of a plain (non-reversed) answer would be a format change, not a slip.
+      bool plain_ok = reverse_ || text->size() == 1 || (*text)[0] != '0';
+      // A plain answer can change length (99+1=100 without its carry is 0); such slips are
+      // taken only once same-length ones have failed, so wrong answers keep the format.
+      bool length_ok = text->size() == right.size() || attempt >= 8;
+      if (*text != right && plain_ok && length_ok && !grade(p.prompt, *text)) return *text;
+    }
+  }
+  // Always wrong: the first character changed ('1'/'2', never a leading zero).
+  if (right.empty()) return "0";
+  std::string t = right;
+  t[0] = t[0] == '1' ? '2' : '1';
+  return grade(p.prompt, t) ? t + "0" : t;  // only a non-canonical p.answer gets here
+}
+
+}  // namespace mg::tasks

@@ -1,0 +1,42 @@
+#pragma once
+// What addition and multiplication share: prompts "a<op>b=", operand lengths drawn from the
+// difficulty range, a fixed-width answer, an exact grader that recomputes the answer from the
+// prompt, and near-miss wrong answers.
+#include <optional>
+#include <string>
+
+#include "core/tasks/rng.h"
+#include "core/tasks/task.h"
+
+namespace mg::tasks {
+
+class ArithmeticTask : public Task {
+ public:
+  explicit ArithmeticTask(bool reverse_answer) : reverse_(reverse_answer) {}
+
+  Problem generate(uint64_t seed, uint64_t index, Range difficulty) const override;
+  bool grade(const std::string& prompt, const std::string& answer) const override;
+  std::string wrong_answer(const Problem& p, uint64_t seed) const override;
+  std::string alphabet() const override { return std::string("0123456789=") + op(); }
+
+  // The canonical answer to a well-formed prompt, nullopt for anything else (never throws).
+  std::optional<std::string> solve(const std::string& prompt) const;
+
+ protected:
+  virtual char op() const = 0;
+  virtual std::string compute(const std::string& a, const std::string& b) const = 0;
+  // Digits of the reversed, zero-padded answer for operands of these lengths.
+  virtual int answer_width(int len_a, int len_b) const = 0;
+  // A plausible wrong value of a <op> b from a slip typical of this operation (may by chance
+  // equal the right one: the caller checks).
+  virtual std::string slip(const std::string& a, const std::string& b, Rng& rng) const = 0;
+
+ private:
+  bool parse(const std::string& prompt, std::string* a, std::string* b) const;
+  bool reverse_;
+};
+
+// FNV-1a of a string: a hash that is the same on every platform (std::hash is not).
+uint64_t stable_hash(const std::string& s);
+
+}  // namespace mg::tasks

@@ -1,0 +1,260 @@
+// Tasks: factory, exact graders on hand-written cases (malformed output included), generator
+// determinism and ranges, wrong answers that are never correct.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <set>
+
+#include "core/errors.h"
+#include "core/tasks/decimal.h"
+#include "core/tasks/rng.h"
+#include "core/tasks/sudoku.h"
+#include "core/tasks/task.h"
+
+namespace {
+
+std::unique_ptr<mg::Task> task(const std::string& name, bool reverse = true, int size = 4) {
+  mg::TaskConfig c;
+  c.name = name;
+  c.reverse_answer = reverse;
+  c.size = size;
+  return mg::make_task(c);
+}
+
+mg::ErrorKind error_kind(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const mg::Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no mg::Error thrown";
+  return mg::ErrorKind::Internal;
+}
+
+// Output a model might produce that no grader may accept.
+const std::vector<std::string> kGarbage = {
+    "", "<eoa>", "<yes>", "<verify>", "abc", " ", "\n", "-1", "+", "=", "...", "<s9>",
+    std::string(5000, '7'), std::string("\0\0", 2), "\xff\xfe"};
+
+TEST(TaskFactory, KnownNamesAndBadInput) {
+  EXPECT_EQ(task("addition")->name(), "addition");
+  EXPECT_EQ(task("multiplication")->name(), "multiplication");
+  EXPECT_EQ(task("sudoku")->name(), "sudoku");
+  EXPECT_EQ(task("sudoku", true, 9)->name(), "sudoku");
+  EXPECT_EQ(error_kind([] { task("subtraction"); }), mg::ErrorKind::BadInput);
+  EXPECT_EQ(error_kind([] { task("sudoku", true, 5); }), mg::ErrorKind::BadInput);
+}
+
+TEST(Addition, GradesHandWrittenCases) {
+  auto t = task("addition");
+  EXPECT_TRUE(t->grade("62+85=", "741"));       // 147 reversed, width 3
+  EXPECT_TRUE(t->grade("62+85=", "741<eoa>"));  // one end marker tolerated
+  EXPECT_TRUE(t->grade("1+2=", "30"));          // 3 padded to 2 digits: "03" reversed
+  EXPECT_TRUE(t->grade("99+1=", "001"));        // 100
+  EXPECT_TRUE(t->grade("0+0=", "00"));
+  EXPECT_TRUE(t->grade("999+999=", "8991"));    // 1998
+  EXPECT_FALSE(t->grade("62+85=", "147"));      // not reversed
+  EXPECT_FALSE(t->grade("62+85=", "74"));       // padding missing
+  EXPECT_FALSE(t->grade("62+85=", "7410"));     // too long
+  EXPECT_FALSE(t->grade("62+85=", "751"));
+  EXPECT_FALSE(t->grade("62+85=", "741<eoa><eoa>"));
+  EXPECT_FALSE(t->grade("62+85=", "741 "));
+  EXPECT_FALSE(t->grade("1+2=", "3"));
+  for (const auto& g : kGarbage) EXPECT_FALSE(t->grade("62+85=", g)) << g;
+  // Malformed prompts never grade true.
+  for (const std::string p : {"", "62+85", "+85=", "62+=", "6a+85=", "62*85=", "62+85==", "=",
+                              "62+85=741", "<verify>"})
+    EXPECT_FALSE(t->grade(p, "741")) << p;
+}
+
+TEST(Addition, PlainAnswersWithoutReverse) {
+  auto t = task("addition", false);
+  EXPECT_TRUE(t->grade("62+85=", "147"));
+  EXPECT_TRUE(t->grade("1+2=", "3"));
+  EXPECT_FALSE(t->grade("62+85=", "741"));
+  EXPECT_FALSE(t->grade("62+85=", "0147"));
+  EXPECT_FALSE(t->grade("1+2=", "03"));
+  auto p = t->generate(3, 4, {3, 3});
+  EXPECT_TRUE(t->grade(p.prompt, p.answer));
+  EXPECT_NE(p.answer[0], '0');
+}
+
+TEST(Multiplication, GradesHandWrittenCases) {
+  auto t = task("multiplication");
+  EXPECT_TRUE(t->grade("12*34=", "8040"));  // 408 padded to 4 digits, reversed
+  EXPECT_TRUE(t->grade("9*9=", "18"));
+  EXPECT_TRUE(t->grade("0*7=", "00"));
+  EXPECT_TRUE(t->grade("99*99=", "1089"));  // 9801
+  EXPECT_TRUE(t->grade("123*4567=", "1471650"));  // 561741 -> "0561741" reversed
+  EXPECT_FALSE(t->grade("12*34=", "804"));
+  EXPECT_FALSE(t->grade("12*34=", "0408"));
+  EXPECT_FALSE(t->grade("12+34=", "8040"));
+  for (const auto& g : kGarbage) EXPECT_FALSE(t->grade("12*34=", g)) << g;
+  auto plain = task("multiplication", false);
+  EXPECT_TRUE(plain->grade("12*34=", "408"));
+  EXPECT_FALSE(plain->grade("12*34=", "8040"));
+}
+
+TEST(Sudoku, GradesHandWrittenCases) {
+  auto t = task("sudoku");
+  const std::string solution = "1234341221434321";
+  EXPECT_TRUE(t->grade("12.434.2.1434321=", solution));
+  EXPECT_TRUE(t->grade("12.434.2.1434321=", solution + "<eoa>"));
+  // Any valid completion counts: with every cell a hole, any solved grid is right.
+  std::string empty(16, '.');
+  empty += '=';
+  EXPECT_TRUE(t->grade(empty, solution));
+  EXPECT_TRUE(t->grade(empty, "2143341212344321"));
+  EXPECT_TRUE(t->grade(empty, "1234341243212143"));
+  EXPECT_FALSE(t->grade(empty, "1234123412341234"));  // columns repeat
+  EXPECT_FALSE(t->grade(empty, "1234214334124321"));  // rows and columns fine, boxes not
+  EXPECT_FALSE(t->grade("22.434.2.1434321=", solution));  // a given not kept
+  EXPECT_FALSE(t->grade("12.434.2.1434321=", "1234341221434312"));  // last row broken
+  EXPECT_FALSE(t->grade("12.434.2.1434321=", solution.substr(0, 15)));
+  EXPECT_FALSE(t->grade("12.434.2.1434321=", solution + "1"));
+  EXPECT_FALSE(t->grade("12.434.2.1434321=", "1234341221434320"));
+  EXPECT_FALSE(t->grade("12.434.2.1434321=", "1234341221434325"));
+  for (const auto& g : kGarbage) EXPECT_FALSE(t->grade("12.434.2.1434321=", g)) << g;
+  for (const std::string p : {"", "12.434.2.1434321", "12.434.2.1434321==", "12.434.2.14343215=",
+                              "12.434.2.1434321.", "12x434.2.1434321="})
+    EXPECT_FALSE(t->grade(p, solution)) << p;
+  // A 9x9 grid is not a 4x4 answer.
+  auto t9 = task("sudoku", true, 9);
+  EXPECT_FALSE(t9->grade("12.434.2.1434321=", solution));
+}
+
+TEST(Generators, DeterministicInSeedAndIndex) {
+  for (auto name : {"addition", "multiplication", "sudoku"}) {
+    auto t = task(name);
+    mg::Range d = std::string(name) == "sudoku" ? mg::Range{4, 8} : mg::Range{1, 4};
+    std::set<std::string> prompts;
+    for (uint64_t i = 0; i < 200; ++i) {
+      auto a = t->generate(7, i, d);
+      auto b = task(name)->generate(7, i, d);  // another instance, another call order
+      EXPECT_EQ(a.prompt, b.prompt);
+      EXPECT_EQ(a.answer, b.answer);
+      prompts.insert(a.prompt);
+    }
+    EXPECT_GT(prompts.size(), 150u) << name;  // indices give different problems
+    EXPECT_NE(t->generate(7, 0, d).prompt + t->generate(7, 1, d).prompt,
+              t->generate(8, 0, d).prompt + t->generate(8, 1, d).prompt);
+  }
+}
+
+TEST(Generators, ArithmeticRangesAndMaxChars) {
+  for (auto name : {"addition", "multiplication"}) {
+    auto t = task(name);
+    const char op = std::string(name) == "addition" ? '+' : '*';
+    std::set<size_t> lengths;
+    int longest = 0;
+    for (uint64_t i = 0; i < 2000; ++i) {
+      auto p = t->generate(1, i, {2, 5});
+      ASSERT_TRUE(t->grade(p.prompt, p.answer)) << p.prompt << p.answer;
+      size_t at = p.prompt.find(op);
+      lengths.insert(at);
+      lengths.insert(p.prompt.size() - at - 2);
+      int n = static_cast<int>(p.prompt.size() + p.answer.size());
+      EXPECT_LE(n, t->max_chars({2, 5}));
+      longest = std::max(longest, n);
+    }
+    EXPECT_EQ(lengths, (std::set<size_t>{2, 3, 4, 5})) << name;
+    EXPECT_EQ(longest, t->max_chars({2, 5})) << name;  // the bound is tight
+    EXPECT_EQ(error_kind([&] { t->generate(1, 0, {0, 2}); }), mg::ErrorKind::BadInput);
+    EXPECT_EQ(error_kind([&] { t->generate(1, 0, {3, 2}); }), mg::ErrorKind::BadInput);
+  }
+}
+
+TEST(Generators, SudokuGridsSolvedWithTheRightHoles) {
+  for (int size : {4, 9}) {
+    auto t = task("sudoku", true, size);
+    auto* s = dynamic_cast<mg::tasks::SudokuTask*>(t.get());
+    ASSERT_NE(s, nullptr);
+    mg::Range holes = size == 4 ? mg::Range{3, 10} : mg::Range{20, 50};
+    std::set<std::string> grids;
+    for (uint64_t i = 0; i < 500; ++i) {
+      auto p = t->generate(2, i, holes);
+      ASSERT_TRUE(s->is_solved(p.answer)) << p.answer;
+      ASSERT_TRUE(t->grade(p.prompt, p.answer));
+      EXPECT_EQ(static_cast<int>(p.prompt.size() + p.answer.size()), t->max_chars(holes));
+      int n = static_cast<int>(std::count(p.prompt.begin(), p.prompt.end(), '.'));
+      EXPECT_GE(n, holes.lo);
+      EXPECT_LE(n, holes.hi);
+      grids.insert(p.answer);
+    }
+    // 4x4 has 288 solved grids; the shuffles must reach many of them.
+    EXPECT_GT(grids.size(), size == 4 ? 100u : 400u);
+    EXPECT_EQ(error_kind([&] { t->generate(1, 0, {0, size * size + 1}); }), mg::ErrorKind::BadInput);
+  }
+}
+
+TEST(WrongAnswers, NeverCorrectOverThousandsOfSeeds) {
+  struct Case { std::string name; bool reverse; int size; mg::Range d; };
+  for (const Case& c : {Case{"addition", true, 4, {1, 3}}, Case{"addition", false, 4, {1, 3}},
+                        Case{"multiplication", true, 4, {1, 3}}, Case{"multiplication", false, 4, {1, 2}},
+                        Case{"sudoku", true, 4, {0, 10}}, Case{"sudoku", true, 9, {1, 40}}}) {
+    auto t = task(c.name, c.reverse, c.size);
+    std::set<std::string> distinct;
+    int same_length = 0;
+    const int n = 3000;
+    for (int i = 0; i < n; ++i) {
+      auto p = t->generate(11, static_cast<uint64_t>(i % 300), c.d);
+      std::string w = t->wrong_answer(p, static_cast<uint64_t>(i));
+      ASSERT_FALSE(t->grade(p.prompt, w)) << c.name << " " << p.prompt << " " << w;
+      ASSERT_EQ(w, t->wrong_answer(p, static_cast<uint64_t>(i)));  // deterministic
+      same_length += w.size() == p.answer.size();
+      if (i % 300 == 5) distinct.insert(w);  // problem 5 under 10 seeds
+    }
+    EXPECT_GE(same_length, n * 95 / 100) << c.name;
+    EXPECT_GE(distinct.size(), 3u) << c.name;  // several different slips for one problem
+  }
+}
+
+TEST(WrongAnswers, SlipsLookLikeSlips) {
+  // 2-digit addition, reversed: most wrong answers differ from the right one in 1-2 digits.
+  auto t = task("addition");
+  int close = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto p = t->generate(5, static_cast<uint64_t>(i), {2, 2});
+    std::string w = t->wrong_answer(p, static_cast<uint64_t>(i));
+    int diff = 0;
+    for (size_t k = 0; k < w.size(); ++k) diff += w[k] != p.answer[k];
+    close += diff <= 2;
+  }
+  EXPECT_GE(close, 900);
+}
+
+TEST(Decimal, AgreesWithMachineArithmetic) {
+  namespace dec = mg::tasks::decimal;
+  mg::tasks::Rng rng(42);
+  for (int i = 0; i < 5000; ++i) {
+    uint64_t a = rng.next() % 1000000000ULL, b = rng.next() % (i % 2 ? 1000ULL : 1000000000ULL);
+    EXPECT_EQ(dec::add(std::to_string(a), std::to_string(b)), std::to_string(a + b));
+    EXPECT_EQ(dec::multiply(std::to_string(a), std::to_string(b)), std::to_string(a * b));
+    int k = static_cast<int>(rng.next() % 12);
+    uint64_t p = 1;
+    for (int j = 0; j < k; ++j) p *= 10;
+    EXPECT_EQ(dec::add_power_of_ten(std::to_string(a), k), std::to_string(a + p));
+    auto sub = dec::subtract_power_of_ten(std::to_string(a), k);
+    EXPECT_EQ(sub.has_value(), a >= p);
+    if (sub) EXPECT_EQ(*sub, std::to_string(a - p));
+  }
+  EXPECT_EQ(dec::add_dropping_carry("58", "67", -1), "15");  // 5+6 -> 1, 8+7 -> 5, no carries
+  EXPECT_EQ(dec::add_dropping_carry("58", "67", 0), "115");  // the units carry lost: 125 - 10
+  EXPECT_EQ(dec::add_dropping_carry("58", "67", 1), "25");   // the tens carry lost: 125 - 100
+  EXPECT_EQ(dec::strip_zeros("000"), "0");
+  EXPECT_EQ(dec::format_answer("147", 3, true), "741");
+  EXPECT_EQ(dec::format_answer("3", 2, true), "30");
+  EXPECT_EQ(dec::format_answer("147", 2, true), std::nullopt);
+  EXPECT_EQ(dec::format_answer("0147", 2, false), "147");
+  EXPECT_FALSE(dec::is_digits(""));
+  EXPECT_FALSE(dec::is_digits("1a"));
+}
+
+TEST(Graders, StripEndMarkerOnlyOnce) {
+  EXPECT_EQ(mg::tasks::strip_end_marker("741<eoa>"), "741");
+  EXPECT_EQ(mg::tasks::strip_end_marker("741<eoa><eoa>"), "741<eoa>");
+  EXPECT_EQ(mg::tasks::strip_end_marker("<eoa>"), "");
+  EXPECT_EQ(mg::tasks::strip_end_marker("eoa>"), "eoa>");
+}
+
+}  // namespace
