@@ -253,3 +253,19 @@ TEST_F(SafetensorsTest, ModuleStateMismatchIsBadInputAndLeavesTheModuleAlone) {
     EXPECT_NE(std::string(e.what()).find("head.weight"), std::string::npos);
   }
 }
+
+TEST_F(SafetensorsTest, CudaTensorsSaveFromAndLoadIntoTheGpu) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no GPU: CUDA tensors cannot be made here";
+  torch::manual_seed(4);
+  Net a(4);
+  a->to(torch::kCUDA, torch::kBFloat16);
+  auto p = dir_ / "gpu.safetensors";
+  mg::save_safetensors(p, mg::module_state(*a));
+  auto loaded = mg::load_safetensors(p);
+  for (const auto& [n, t] : loaded) EXPECT_TRUE(t.device().is_cpu()) << n;
+  Net b(4);
+  b->to(torch::kCUDA, torch::kBFloat16);
+  mg::load_module_state(*b, loaded, p.string());
+  EXPECT_TRUE(b->fc->weight.is_cuda());
+  EXPECT_TRUE(torch::equal(a->fc->weight, b->fc->weight));
+}
