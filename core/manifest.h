@@ -1,0 +1,24 @@
+#pragma once
+// Checksums of a directory's files, so that a checkpoint damaged on disk (a flipped byte, a
+// file cut short or lost) is recognised instead of being trained on.
+// MANIFEST format, one line per file, sorted by path (as sha256sum writes it, so that
+// `sha256sum -c MANIFEST` in the directory checks it too):
+//   <64 hex digits of SHA-256>  <path relative to the directory, '/'-separated>
+#include <filesystem>
+#include <string>
+
+namespace mg {
+
+// Lowercase hex SHA-256 of a file's contents. BadInput if it cannot be read.
+std::string sha256_file(const std::filesystem::path& path);
+
+// Writes <dir>/MANIFEST (atomically) listing every regular file under dir, recursively, but
+// MANIFEST itself.
+void write_manifest(const std::filesystem::path& dir);
+
+// True if MANIFEST exists and parses, and every file it lists exists with the listed
+// checksum. Otherwise false, and `problem` (when given) names the file and what is wrong.
+// Files present but not listed are not a problem.
+bool verify_manifest(const std::filesystem::path& dir, std::string* problem);
+
+}  // namespace mg
