@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 
 namespace mg::fs {
@@ -29,31 +30,9 @@ void fsync_dir(const stdfs::path& dir) {
 }
 
 void write_file_atomic(const stdfs::path& path, const std::string& content) {
-  stdfs::path tmp = path;
-  tmp += ".tmp" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail_input(tmp.string() + ": cannot write (" + std::strerror(errno) + ")");
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail_input(tmp.string() + ": write failed (" + why + ")");
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  std::error_code ec;
-  stdfs::rename(tmp, path, ec);
-  if (ec) {
-    ::unlink(tmp.c_str());
-    fail_input(path.string() + ": cannot replace (" + ec.message() + ")");
-  }
-  fsync_dir(path.parent_path());
+  AtomicFile file(path);
+  file.write(content.data(), content.size());
+  file.commit();
 }
 
 void append_line(const stdfs::path& path, const std::string& line) {
