@@ -4,6 +4,7 @@
 #include <c10/core/CPUAllocator.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "core/errors.h"
 
@@ -30,10 +31,16 @@ struct Record {
   std::shared_ptr<CpuPeakMemory::Counters> counters;
 };
 
-void release(void* ctx) {
-  auto* r = static_cast<Record*>(ctx);
+// The data handed out starts kHeader bytes into the wrapped block; the header holds the
+// Record. Data and context are then the same pointer, which libtorch's raw_allocate (used
+// for some kernels' workspaces) requires, and the deleter needs no table.
+constexpr size_t kHeader = 64;  // keeps the allocator's 64-byte alignment
+
+void release(void* data) {
+  Record* r = nullptr;
+  std::memcpy(&r, static_cast<char*>(data) - kHeader, sizeof(r));
   r->counters->current.fetch_sub(r->bytes);
-  delete r;  // frees the wrapped allocation through its own deleter
+  delete r;  // frees the wrapped block through its own deleter
 }
 
 class CountingAllocator final : public c10::Allocator {
@@ -42,13 +49,16 @@ class CountingAllocator final : public c10::Allocator {
       : inner_(inner), counters_(std::move(counters)) {}
 
   c10::DataPtr allocate(size_t n) override {
-    c10::DataPtr p = inner_->allocate(n);
-    void* data = p.get();
+    c10::DataPtr p = inner_->allocate(n + kHeader);
+    char* base = static_cast<char*>(p.get());
     const c10::Device device = p.device();
     counters_->add(static_cast<int64_t>(n));
     auto* r = new Record{std::move(p), static_cast<int64_t>(n), counters_};
-    return c10::DataPtr(data, r, &release, device);
+    std::memcpy(base, &r, sizeof(r));
+    void* data = base + kHeader;
+    return c10::DataPtr(data, data, &release, device);
   }
+  c10::DeleterFnPtr raw_deleter() const override { return &release; }
   void copy_data(void* dest, const void* src, std::size_t count) const override {
     default_copy_data(dest, src, count);
   }

@@ -3,6 +3,7 @@
 #include "kernels/logprob.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <limits>
 
@@ -73,11 +74,13 @@ namespace {
 // (mm with out_dtype); where that overload is refused, fall back to converting the chunk.
 torch::Tensor chunk_logits(const torch::Tensor& H, const torch::Tensor& Wc) {
   if (H.scalar_type() == torch::kFloat32) return torch::mm(H, Wc.t());
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
   try {
     return at::mm(H, Wc.t(), torch::kFloat32);
   } catch (const c10::Error&) {
-    return torch::mm(H.to(torch::kFloat32), Wc.to(torch::kFloat32).t());
   }
+#endif
+  return torch::mm(H.to(torch::kFloat32), Wc.to(torch::kFloat32).t());
 }
 
 void* stream() { return c10::cuda::getCurrentCUDAStream().stream(); }

@@ -1,6 +1,6 @@
 // CPU twin of the log-prob kernels: the same chunked online log-sum-exp with libtorch ops.
-// At most two [N, chunk] fp32 buffers are alive at a time (the chunk's logits, shifted in
-// place, and their exponentials), plus one [chunk, D] fp32 copy of W's chunk.
+// One [N, chunk] fp32 buffer is alive at a time (the chunk's logits, shifted and exponentiated
+// in place; two with the entropy), plus, for bf16, fp32 copies of H and of W's chunk.
 #include <torch/torch.h>
 
 #include <limits>
@@ -53,17 +53,19 @@ LogprobStats logprob_forward_cpu(const torch::Tensor& H, const torch::Tensor& W,
     const auto inside = (local >= 0) & (local < c);
     const auto picked = Z.gather(1, local.clamp(0, c - 1).unsqueeze(1)).squeeze(1);
     target_logit = torch::where(inside, picked, target_logit);
-    const auto m_new = torch::maximum(m, std::get<0>(Z.max(1)));
+    const auto m_new = torch::maximum(m, Z.amax(1));
     const auto scale = torch::exp(m - m_new);  // 0 on the first chunk (m = -inf)
     Z.sub_(m_new.unsqueeze(1));
-    auto E = Z.exp();
-    const auto e_sum = E.sum(1);
     if (with_entropy) {
+      auto E = Z.exp();
       // t = sum exp(z - m) (z - m), rescaled when m moves: sum e^{z-m'} (z-m') = e^{m-m'} (t + s (m-m')).
       const auto shift = torch::where(torch::isfinite(m), m - m_new, torch::zeros_like(m));
+      const auto e_sum = E.sum(1);
       t = (t + s * shift) * scale + E.mul_(Z).sum(1);
+      s = s * scale + e_sum;
+    } else {
+      s = s * scale + Z.exp_().sum(1);  // one [N, c] buffer in all
     }
-    s = s * scale + e_sum;
     m = m_new;
   }
   const auto log_s = s.log();
