@@ -122,6 +122,18 @@ TEST(Communicator, AgreeNamesEveryFailedRank) {
   }
 }
 
+TEST(Communicator, SecondCommunicatorSharesMpi) {
+  // MPI is already initialised by the first: the second neither re-initialises nor finalises.
+  auto second = mg::make_communicator(mg::discover_ranks(), torch::Device(torch::kCPU));
+  auto t = torch::ones({2}, torch::kInt64);
+  second->all_reduce_sum(t);
+  EXPECT_EQ(t.sum().item<int64_t>(), 2 * comm().world_size());
+  second.reset();
+  auto u = torch::ones({1});
+  comm().all_reduce_sum(u);  // the first still works
+  EXPECT_EQ(u.item<float>(), static_cast<float>(comm().world_size()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) { return mg::testing::run_mpi_tests(argc, argv); }
