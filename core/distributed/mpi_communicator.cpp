@@ -8,9 +8,11 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 
 #include "core/distributed/backends.h"
 #include "core/errors.h"
+#include "core/log.h"
 
 namespace mg::dist {
 namespace {
@@ -71,6 +73,13 @@ MpiCommunicator::~MpiCommunicator() {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;
+  // Destroyed while an exception unwinds past it (main did not use run_or_abort): the other
+  // ranks may be waiting in a collective, and MPI_Finalize would wait for them forever.
+  if (std::uncaught_exceptions() > 0 && size_ > 1) {
+    log::error("rank " + std::to_string(rank_) + " of " + std::to_string(size_) +
+               " is leaving with an exception in flight -- ending the job");
+    abort(1);
+  }
   if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
   if (owns_init_) MPI_Finalize();
 }
