@@ -6,19 +6,14 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <chrono>
 #include <cstring>
-#include <thread>
 
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
-#if __has_include(<torch/csrc/distributed/c10d/TCPStore.hpp>)
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#define MG_HAVE_TCPSTORE 1
-#endif
 
 #include "core/distributed/backends.h"
 #include "core/distributed/mpi_communicator.h"
+#include "core/distributed/store_bootstrap.h"
 #include "core/errors.h"
 
 namespace mg::dist {
@@ -39,37 +34,6 @@ ncclDataType_t nccl_type(torch::ScalarType t) {
   }
 }
 
-#ifdef MG_HAVE_TCPSTORE
-ncclUniqueId unique_id_over_store(const RankInfo& info) {
-  if (info.master_addr.empty() || info.master_port == 0)
-    fail_input("NCCL under a torchrun-style launch needs MASTER_ADDR and MASTER_PORT");
-  // torchrun's agent already serves a store there; otherwise rank 0 serves it.
-  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
-  bool agent_store = agent != nullptr && std::string(agent) == "True";
-  c10d::TCPStoreOptions opts;
-  opts.port = static_cast<std::uint16_t>(info.master_port);
-  opts.isServer = info.rank == 0 && !agent_store;
-  opts.waitWorkers = false;
-  opts.timeout = std::chrono::seconds(120);
-  c10d::TCPStore store(info.master_addr, opts);
-  const char* attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
-  std::string key = std::string("mindgap/nccl_unique_id/") + (attempt ? attempt : "0");
-  ncclUniqueId id;
-  if (info.rank == 0) {
-    if (ncclGetUniqueId(&id) != ncclSuccess) fail_internal("ncclGetUniqueId failed");
-    store.set(key, std::vector<uint8_t>(id.internal, id.internal + sizeof(id.internal)));
-    // The server must outlive every client's read: wait until all have fetched the id.
-    store.add(key + "/read", 1);
-    while (store.add(key + "/read", 0) < info.world_size) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  } else {
-    auto bytes = store.get(key);
-    check(bytes.size() == sizeof(id.internal), "NCCL unique id of the wrong size in the store");
-    std::memcpy(id.internal, bytes.data(), bytes.size());
-    store.add(key + "/read", 1);
-  }
-  return id;
-}
-#endif
 
 class NcclCommunicator final : public Communicator {
  public:
@@ -83,11 +47,13 @@ class NcclCommunicator final : public Communicator {
       if (rank_ == 0) ok(ncclGetUniqueId(&id), "ncclGetUniqueId");
       bootstrap_->broadcast_bytes(&id, sizeof(id), 0);
     } else {
-#ifdef MG_HAVE_TCPSTORE
-      id = unique_id_over_store(info);
-#else
-      fail_input("NCCL outside mpirun needs torch's c10d TCPStore, which this libtorch lacks");
-#endif
+      std::string bytes = share_over_store(info, "nccl_unique_id", [] {
+        ncclUniqueId fresh;
+        if (ncclGetUniqueId(&fresh) != ncclSuccess) fail_internal("ncclGetUniqueId failed");
+        return std::string(fresh.internal, sizeof(fresh.internal));
+      });
+      check(bytes.size() == sizeof(id.internal), "NCCL unique id of the wrong size");
+      std::memcpy(id.internal, bytes.data(), bytes.size());
     }
     c10::cuda::CUDAGuard guard(device_);
     ok(ncclCommInitRank(&comm_, size_, id, rank_), "ncclCommInitRank");
