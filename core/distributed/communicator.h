@@ -1,0 +1,49 @@
+#pragma once
+// One interface for the collectives of data-parallel rounds, whatever carries them: nothing
+// (one process), MPI (CPU ranks) or NCCL (one GPU per rank). Every rank must call the same
+// collectives in the same order; a collective a rank skips leaves the others waiting.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/distributed/rank_env.h"
+
+namespace mg {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  // In place; float32, float64 and int64 on every backend (NCCL also takes bf16/fp16, MPI
+  // int32). A tensor on another device than the backend's is staged through it.
+  virtual void all_reduce_sum(torch::Tensor& t) = 0;
+  // Sum / world_size; floating-point tensors only.
+  void all_reduce_mean(torch::Tensor& t);
+  virtual void broadcast(torch::Tensor& t, int root) = 0;
+  // Variable-length buffers (empty allowed), one per rank, in rank order.
+  virtual std::vector<std::string> all_gather_bytes(const std::string& mine) = 0;
+  virtual void barrier() = 0;
+  virtual std::string backend() const = 0;  // "single" | "mpi" | "nccl"
+  // Every rank calls with its own success flag; if any rank failed, every rank throws
+  // mg::Error naming the failed rank(s), so all ranks take the same branch afterwards.
+  void agree(bool ok, const std::string& what);
+  // Ends the whole job from a failing rank (MPI_Abort / ncclCommAbort), so that no other rank
+  // waits forever in a collective.
+  [[noreturn]] virtual void abort(int code) = 0;
+};
+
+// world_size 1 -> "single" (no MPI_Init); a CUDA device -> NCCL (the unique id travels over
+// MPI under mpirun, over a c10d TCPStore at MASTER_ADDR:MASTER_PORT under torchrun); else MPI.
+std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torch::Device& device);
+
+// Runs `body` on this rank. In a multi-rank job an exception is logged with the rank and
+// turned into comm.abort(its exit code): the failing rank ends the job instead of leaving
+// the others in a collective (and MPI_Finalize, which waits for every rank, is never
+// reached). With one rank the exception is rethrown for main to print.
+void run_or_abort(Communicator& comm, const std::function<void()>& body);
+
+}  // namespace mg

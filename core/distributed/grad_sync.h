@@ -1,0 +1,23 @@
+#pragma once
+// Data parallelism on top of a Communicator: the same weights everywhere at the start, the
+// mean gradient everywhere after each backward pass.
+#include <cstddef>
+
+#include <torch/nn/module.h>
+
+#include "core/distributed/communicator.h"
+
+namespace mg {
+
+// Copies every parameter and buffer of `module` from rank `root` to all ranks.
+void broadcast_parameters(torch::nn::Module& module, Communicator& comm, int root = 0);
+
+// Replaces every trainable parameter's .grad by its mean over the ranks. Gradients travel in
+// flat buckets of about `bucket_bytes` (one collective per bucket, not per tensor), grouped by
+// dtype and device in parameter order. A trainable parameter without a gradient on this rank
+// counts as zeros, so every rank enters the same collectives. With equal per-rank batches
+// and a mean loss, the result equals the single-process gradient on the whole batch up to
+// rounding.
+void all_reduce_gradients(torch::nn::Module& module, Communicator& comm, size_t bucket_bytes = 4 << 20);
+
+}  // namespace mg

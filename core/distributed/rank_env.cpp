@@ -1,0 +1,75 @@
+#include "core/distributed/rank_env.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <optional>
+
+#include "core/errors.h"
+
+namespace mg {
+namespace {
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+// The whole value must be a decimal integer in [lo, hi]; anything else names the variable.
+int parse_int(const char* name, const std::string& value, long lo, long hi) {
+  long out = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  if (value.empty() || ec != std::errc() || ptr != end)
+    fail_input(std::string(name) + "='" + value + "' is not an integer");
+  if (out < lo || out > hi)
+    fail_input(std::string(name) + "=" + value + " is out of range [" + std::to_string(lo) + ", " +
+               std::to_string(hi) + "]");
+  return static_cast<int>(out);
+}
+
+int required_int(const char* name, const char* because, long lo, long hi) {
+  auto v = env(name);
+  if (!v) fail_input(std::string(name) + " is not set although " + because + " is");
+  return parse_int(name, *v, lo, hi);
+}
+
+constexpr long kMaxRanks = 1 << 20;
+
+RankInfo from_open_mpi() {
+  RankInfo info;
+  info.launcher = "mpirun";
+  const char* anchor = env("OMPI_COMM_WORLD_SIZE") ? "OMPI_COMM_WORLD_SIZE" : "OMPI_COMM_WORLD_RANK";
+  info.world_size = required_int("OMPI_COMM_WORLD_SIZE", anchor, 1, kMaxRanks);
+  info.rank = required_int("OMPI_COMM_WORLD_RANK", anchor, 0, info.world_size - 1);
+  // Old launchers may lack the local rank; then each node's ranks cannot be told apart,
+  // and 0 is the only safe guess for a one-node job.
+  if (auto v = env("OMPI_COMM_WORLD_LOCAL_RANK"))
+    info.local_rank = parse_int("OMPI_COMM_WORLD_LOCAL_RANK", *v, 0, info.world_size - 1);
+  return info;
+}
+
+RankInfo from_torchrun() {
+  RankInfo info;
+  info.launcher = "torchrun";
+  const char* anchor = env("WORLD_SIZE") ? "WORLD_SIZE" : "RANK";
+  info.world_size = required_int("WORLD_SIZE", anchor, 1, kMaxRanks);
+  info.rank = required_int("RANK", anchor, 0, info.world_size - 1);
+  if (auto v = env("LOCAL_RANK")) info.local_rank = parse_int("LOCAL_RANK", *v, 0, info.world_size - 1);
+  if (auto v = env("MASTER_ADDR")) {
+    if (v->empty()) fail_input("MASTER_ADDR is set but empty");
+    info.master_addr = *v;
+  }
+  if (auto v = env("MASTER_PORT")) info.master_port = parse_int("MASTER_PORT", *v, 1, 65535);
+  return info;
+}
+
+}  // namespace
+
+RankInfo discover_ranks() {
+  if (env("OMPI_COMM_WORLD_RANK") || env("OMPI_COMM_WORLD_SIZE")) return from_open_mpi();
+  if (env("RANK") || env("WORLD_SIZE")) return from_torchrun();
+  return RankInfo{};
+}
+
+}  // namespace mg

@@ -1,0 +1,73 @@
+#include "core/distributed/store_bootstrap.h"
+
+#include <cstdlib>
+#include <thread>
+#include <vector>
+
+#if __has_include(<torch/csrc/distributed/c10d/TCPStore.hpp>)
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#define MG_HAVE_TCPSTORE 1
+#endif
+
+#include "core/errors.h"
+
+namespace mg::dist {
+
+bool have_tcp_store() {
+#ifdef MG_HAVE_TCPSTORE
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string share_over_store(const RankInfo& info, const std::string& key,
+                             const std::function<std::string()>& make_payload, std::chrono::milliseconds timeout) {
+#ifdef MG_HAVE_TCPSTORE
+  if (info.master_addr.empty() || info.master_port == 0)
+    fail_input("a " + info.launcher + " launch of " + std::to_string(info.world_size) +
+               " ranks needs MASTER_ADDR and MASTER_PORT");
+  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+  bool agent_store = agent != nullptr && std::string(agent) == "True";
+  c10d::TCPStoreOptions opts;
+  opts.port = static_cast<std::uint16_t>(info.master_port);
+  opts.isServer = info.rank == 0 && !agent_store;
+  opts.waitWorkers = false;
+  opts.timeout = timeout;
+  // A restarted torchrun attempt must not read the previous attempt's value.
+  const char* attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
+  std::string full_key = "mindgap/" + key + "/" + (attempt ? attempt : "0");
+  try {
+    c10d::TCPStore store(info.master_addr, opts);
+    std::string payload;
+    if (info.rank == 0) {
+      payload = make_payload();
+      store.set(full_key, std::vector<uint8_t>(payload.begin(), payload.end()));
+    } else {
+      auto bytes = store.get(full_key);  // waits for rank 0, up to the timeout
+      payload.assign(bytes.begin(), bytes.end());
+    }
+    // Rank 0 may serve the store: it leaves only when every rank has read.
+    store.add(full_key + "/read", 1);
+    if (info.rank == 0) {
+      auto deadline = std::chrono::steady_clock::now() + timeout;
+      while (store.add(full_key + "/read", 0) < info.world_size) {
+        if (std::chrono::steady_clock::now() > deadline)
+          fail_internal("timed out waiting for every rank to read '" + key + "' from the store");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    }
+    return payload;
+  } catch (const c10::Error& e) {
+    fail_internal("rank " + std::to_string(info.rank) + ": store at " + info.master_addr + ":" +
+                  std::to_string(info.master_port) + " failed: " + e.what_without_backtrace());
+  }
+#else
+  (void)key;
+  (void)make_payload;
+  (void)timeout;
+  fail_input("a " + info.launcher + " launch needs torch's c10d TCPStore, which this libtorch lacks");
+#endif
+}
+
+}  // namespace mg::dist

@@ -1,0 +1,48 @@
+#pragma once
+// KV-cached batched decoding of prompts of different lengths.
+//
+// Layout: LEFT PADDING with per-row positions. The B prompts are right-aligned in P = (longest
+// prompt) slots; row i starts with pad_i = P - len_i pad slots. Every row then appends its
+// tokens at the same slot, so a step writes one cache column for the whole batch in place.
+// Row i's token in slot s gets position s - pad_i (what it would have alone), and a mask keeps
+// every real token from attending to pad slots. A pad slot attends to itself only (an
+// all-masked row would give NaN, which would leak through 0 * NaN into later layers).
+// When all prompts have the same length no mask is built and the fused causal kernel runs.
+#include <vector>
+
+#include <torch/types.h>
+
+#include "models/gpt.h"
+#include "models/kv_cache.h"
+
+namespace mg {
+
+class Decoder {
+ public:
+  // `max_len`: cache slots = the longest prompt plus the tokens to generate.
+  Decoder(Gpt model, int64_t batch, int64_t max_len, torch::Device device);
+
+  // Starts over with `batch` prompts (token ids, each non-empty, possibly different lengths);
+  // returns next-token logits [B,V] fp32. Runs under NoGradGuard and in eval mode (the model's
+  // training flag is restored afterwards).
+  torch::Tensor prefill(const std::vector<std::vector<int>>& prompts);
+  // Appends one token per row ([B] int64, any device) and returns next-token logits [B,V] fp32.
+  torch::Tensor step(const torch::Tensor& tokens);
+
+  int64_t length() const { return cache_.length(); }  // slots used so far (pads included)
+  int64_t batch() const { return batch_; }
+  int64_t max_len() const { return cache_.capacity(); }
+
+ private:
+  torch::Tensor next_logits(const torch::Tensor& tokens, const torch::Tensor& positions, const torch::Tensor& mask);
+
+  Gpt model_;
+  int64_t batch_;
+  torch::Device device_;
+  KvCache cache_;
+  torch::Tensor pad_;   // [B] int64 on device: pad slots in front of row i
+  bool any_pad_ = false;
+  int64_t min_pad_ = 0;  // the longest row's pad count (0): bounds learned positions
+};
+
+}  // namespace mg

@@ -1,0 +1,60 @@
+#pragma once
+// A small GPT: token embedding (+ learned positions | rotary on q,k | no position signal),
+// pre-LayerNorm blocks with causal attention and a 4x GELU MLP, a final LayerNorm, and an
+// unembedding tied to the token embedding. GPT-2 initialisation.
+//
+// Precision: parameters are fp32. On a GPU the caller wraps the forward in bf16 autocast: the
+// matmuls and attention run in bf16, LayerNorms and the residual stream stay fp32. The model
+// also runs with all parameters cast to bf16 (model->to(torch::kBFloat16)); rotary angles are
+// computed in fp32 either way.
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "models/block.h"
+#include "models/gpt_config.h"
+#include "models/kv_cache.h"
+
+namespace mg {
+
+class GptImpl : public torch::nn::Module {
+ public:
+  explicit GptImpl(const GptConfig& c);
+
+  // Final-LayerNorm hidden states [B,T,D] for tokens [B,T] (int64). Causal: position t sees
+  // tokens 0..t only, so right padding is harmless for training.
+  torch::Tensor hidden(const torch::Tensor& tokens);
+  // hidden [...,D] -> logits [...,V] = hidden @ wte^T (tied), in hidden's dtype.
+  torch::Tensor logits(const torch::Tensor& hidden);
+  // logits(hidden(tokens)).
+  torch::Tensor forward(const torch::Tensor& tokens);
+  // The token embedding weight [V,D], which is also the unembedding.
+  torch::Tensor unembedding();
+
+  // The decoder's entry: tokens [B,T] at per-row `positions` [B,T] (int64), attending as `mask`
+  // allows (bool [B,1,T,cache length + T], true = may attend; undefined = causal), reading and
+  // extending `cache` (nullptr: none). Returns hidden states [B,T,D].
+  torch::Tensor hidden_at(const torch::Tensor& tokens, const torch::Tensor& positions,
+                          const torch::Tensor& mask, KvCache* cache);
+
+  const GptConfig& config() const { return cfg_; }
+  int64_t num_parameters() const;  // the tied embedding counted once
+
+ private:
+  torch::Tensor run(const torch::Tensor& tokens, const torch::Tensor& positions, const torch::Tensor& mask,
+                    KvCache* cache);
+  void init_weights();
+
+  GptConfig cfg_;
+  torch::nn::Embedding wte{nullptr};
+  torch::nn::Embedding wpe{nullptr};  // pos == learned only
+  torch::nn::ModuleList block_list{nullptr};
+  std::vector<Block> blocks_;  // the same modules, typed
+  torch::nn::LayerNorm ln_f{nullptr};
+};
+TORCH_MODULE(Gpt);
+
+}  // namespace mg

@@ -1,0 +1,162 @@
+// All-reduce bandwidth of the Communicator, and the data-parallel scaling it predicts.
+//   mpirun -np 2 --oversubscribe --bind-to none build/bench_dist            (CPU ranks, MPI)
+//   mpirun -np <gpus> build/bench_dist --device cuda                        (NCCL)
+//   build/bench_dist --step-ms 4.2                                          (prediction only)
+// Bus bandwidth follows nccl-tests: busbw = algbw * 2(n-1)/n, algbw = bytes / time, so that
+// it is comparable across rank counts and with published NCCL figures.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include "core/distributed/communicator.h"
+#include "core/errors.h"
+#include "core/runtime.h"
+
+namespace {
+
+struct Options {
+  std::string device = "cpu";
+  int64_t min_bytes = 4 << 10;
+  int64_t max_bytes = 64 << 20;
+  int64_t params = 812'000;  // the tiny model of DESIGN.md (fp32 gradients: ~3.2 MB)
+  std::vector<double> step_ms = {1, 2, 5, 10, 20, 100};
+  int gpus = 8;
+  // Published nccl-tests all_reduce_perf busbw at large sizes, one node: 8x H100 SXM
+  // (NVLink 4 + NVSwitch) 460-480 GB/s, 8x A100 SXM (NVLink 3) 230-250 GB/s. The latency
+  // term is an assumption: ~20 us for a small single-node all-reduce.
+  double latency_us = 20;
+};
+
+std::vector<double> parse_list(const std::string& s) {
+  std::vector<double> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(std::stod(item));
+  return out;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) mg::fail_input(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--device") o.device = value();
+    else if (a == "--min-bytes") o.min_bytes = std::stoll(value());
+    else if (a == "--max-bytes") o.max_bytes = std::stoll(value());
+    else if (a == "--params") o.params = std::stoll(value());
+    else if (a == "--step-ms") o.step_ms = parse_list(value());
+    else if (a == "--gpus") o.gpus = std::stoi(value());
+    else if (a == "--latency-us") o.latency_us = std::stod(value());
+    else mg::fail_input("unknown argument " + a);
+  }
+  return o;
+}
+
+// Seconds per all-reduce of `bytes` of float32: the median over blocks of the slowest rank's
+// block mean (a median, because other processes share the cores of a small machine).
+double time_all_reduce(mg::Communicator& comm, const torch::Device& device, int64_t bytes) {
+  auto t = torch::ones({std::max<int64_t>(1, bytes / 4)}, torch::TensorOptions().device(device));
+  const int blocks = 7;
+  int iters = static_cast<int>(std::clamp<int64_t>((int64_t{64} << 20) / bytes, 2, 50));
+  auto sync = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+  };
+  for (int i = 0; i < 3; ++i) comm.all_reduce_sum(t);  // warm-up: connections, buffers
+  sync();
+  std::vector<double> block_means;
+  for (int b = 0; b < blocks; ++b) {
+    comm.barrier();
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < iters; ++i) comm.all_reduce_sum(t);
+    sync();
+    double mine = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / iters;
+    char text[32];
+    std::snprintf(text, sizeof(text), "%.9e", mine);  // std::to_string keeps only 6 decimals
+    double slowest = 0;
+    for (auto& s : comm.all_gather_bytes(text)) slowest = std::max(slowest, std::stod(s));
+    block_means.push_back(slowest);
+  }
+  std::nth_element(block_means.begin(), block_means.begin() + blocks / 2, block_means.end());
+  return block_means[blocks / 2];
+}
+
+void measure(mg::Communicator& comm, const torch::Device& device, const Options& o) {
+  int n = comm.world_size();
+  double factor = 2.0 * (n - 1) / n;
+  if (comm.rank() == 0) {
+    std::printf("all-reduce (sum, float32), backend %s, %d ranks, device %s\n", comm.backend().c_str(), n,
+                device.str().c_str());
+    std::printf("%12s %12s %14s %14s\n", "bytes", "time_us", "algbw_GB/s", "busbw_GB/s");
+  }
+  std::vector<int64_t> sizes;
+  for (int64_t b = o.min_bytes; b <= o.max_bytes; b *= 4) sizes.push_back(b);
+  sizes.push_back(o.params * 4);  // the tiny model's gradients in one bucket
+  for (int64_t b : sizes) {
+    double s = time_all_reduce(comm, device, b);
+    if (comm.rank() == 0)
+      std::printf("%12lld %12.1f %14.3f %14.3f%s\n", static_cast<long long>(b), s * 1e6, b / s / 1e9,
+                  b / s / 1e9 * factor, b == o.params * 4 ? "   <- tiny model gradients" : "");
+  }
+}
+
+// Weak scaling (the per-GPU batch fixed): each step adds one gradient all-reduce, not
+// overlapped with the backward pass, so this is the pessimistic end.
+void predict(const Options& o) {
+  double bytes = o.params * 4.0;
+  double factor = 2.0 * (o.gpus - 1) / o.gpus;
+  struct Fabric {
+    const char* name;
+    double busbw_gbs;
+  };
+  const Fabric fabrics[] = {{"8x H100 SXM, NVLink4/NVSwitch (nccl-tests ~470 GB/s busbw)", 470},
+                            {"8x A100 SXM, NVLink3 (nccl-tests ~240 GB/s busbw)", 240}};
+  std::printf("\npredicted data-parallel scaling efficiency on %d GPUs: %lld parameters, %.2f MB of fp32 "
+              "gradients per step,\nt_allreduce = %.0f us + 2(n-1)/n * bytes / busbw, efficiency = t_step / "
+              "(t_step + t_allreduce)\n",
+              o.gpus, static_cast<long long>(o.params), bytes / 1e6, o.latency_us);
+  for (const auto& f : fabrics) {
+    double t_ar = o.latency_us * 1e-6 + factor * bytes / (f.busbw_gbs * 1e9);
+    std::printf("%s: t_allreduce %.1f us\n", f.name, t_ar * 1e6);
+    std::printf("  %10s %14s %14s\n", "step_ms", "efficiency", "speedup_x8");
+    for (double ms : o.step_ms) {
+      double eff = ms * 1e-3 / (ms * 1e-3 + t_ar);
+      std::printf("  %10.1f %13.1f%% %14.2f\n", ms, 100 * eff, eff * o.gpus);
+    }
+  }
+}
+
+int run(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  mg::set_threads(1);
+  auto info = mg::discover_ranks();
+  torch::Device device = mg::pick_device(o.device, info.local_rank);
+  auto comm = mg::make_communicator(info, device);
+  mg::run_or_abort(*comm, [&] {
+    if (comm->world_size() > 1) measure(*comm, device, o);
+    else std::printf("one rank: no all-reduce to measure (launch with mpirun -np 2)\n");
+    if (comm->rank() == 0) predict(o);
+  });
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mg::ensure_passive_openmp(argv);
+  try {
+    return run(argc, argv);
+  } catch (const mg::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return e.exit_code();
+  }
+}

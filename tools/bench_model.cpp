@@ -1,0 +1,240 @@
+// bench_model: (1) training throughput of the GPT on the tiny shape (forward, cross-entropy,
+// backward, AdamW), (2) the same step in PyTorch eager (tools/bench_model_ref.py, when a python
+// with torch is found) and the ratio, (3) KV-cached decoding against recomputing the whole
+// prefix at every new token. One table on stdout.
+//
+//   bench_model [--pos rope|learned|none] [--steps N] [--threads N] [--new-tokens N]
+//               [--decode-batch N] [--python PATH] [--no-ref]
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "core/errors.h"
+#include "core/runtime.h"
+#include "models/decoder.h"
+#include "models/flops.h"
+#include "models/gpt.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Options {
+  std::string pos = "rope";
+  int steps = 20, warmup = 3, threads = 2, batch = 128, seq = 16;
+  int new_tokens = 128, decode_batch = 64, prompt_len = 16;
+  std::string python;
+  bool ref = true;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) mg::fail_input(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--pos") o.pos = value();
+    else if (a == "--steps") o.steps = std::stoi(value());
+    else if (a == "--threads") o.threads = std::stoi(value());
+    else if (a == "--new-tokens") o.new_tokens = std::stoi(value());
+    else if (a == "--decode-batch") o.decode_batch = std::stoi(value());
+    else if (a == "--python") o.python = value();
+    else if (a == "--no-ref") o.ref = false;
+    else mg::fail_input("unknown argument " + a);
+  }
+  return o;
+}
+
+mg::GptConfig tiny(const std::string& pos, int max_seq) {
+  mg::GptConfig c;
+  c.vocab = 32;
+  c.n_layer = 4;
+  c.n_head = 4;
+  c.d_model = 128;
+  c.max_seq = max_seq;
+  c.pos = pos;
+  c.validate();
+  return c;
+}
+
+// Training tokens/s of mindgap's GPT.
+double train_tokens_per_s(const Options& o) {
+  torch::manual_seed(0);
+  mg::Gpt model(tiny(o.pos, 64));
+  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(0.1));
+  auto data = torch::randint(32, {o.batch, o.seq + 1}, torch::kInt64);
+  auto x = data.narrow(1, 0, o.seq), y = data.narrow(1, 1, o.seq).reshape({-1});
+  auto step = [&] {
+    opt.zero_grad(true);
+    auto loss = torch::cross_entropy_loss(model->forward(x).view({-1, 32}), y);
+    loss.backward();
+    opt.step();
+  };
+  for (int i = 0; i < o.warmup; ++i) step();
+  auto t0 = Clock::now();
+  for (int i = 0; i < o.steps; ++i) step();
+  return static_cast<double>(o.steps) * o.batch * o.seq / seconds_since(t0);
+}
+
+std::string find_python(const Options& o) {
+  if (!o.python.empty()) return o.python;
+  if (const char* p = std::getenv("MINDGAP_PYTHON")) return p;
+  if (const char* home = std::getenv("HOME")) {
+    auto venv = std::filesystem::path(home) / ".cache/mindgap/venv/bin/python";
+    if (std::filesystem::exists(venv)) return venv.string();
+  }
+  return "python3";
+}
+
+// The reference script next to this source: found from the working directory or from the
+// executable's place in build/.
+std::string find_ref_script() {
+  std::filesystem::path rel = "tools/bench_model_ref.py";
+  if (std::filesystem::exists(rel)) return rel.string();
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (auto dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+      if (std::filesystem::exists(dir / rel)) return (dir / rel).string();
+  }
+  return "";
+}
+
+// PyTorch eager tokens/s from the reference script, or a negative number with `why` set.
+double reference_tokens_per_s(const Options& o, std::string& why) {
+  auto script = find_ref_script();
+  if (script.empty()) {
+    why = "tools/bench_model_ref.py not found";
+    return -1;
+  }
+  std::string cmd = "OMP_WAIT_POLICY=PASSIVE '" + find_python(o) + "' '" + script + "' --pos " + o.pos +
+                    " --steps " + std::to_string(o.steps) + " --threads " + std::to_string(o.threads) +
+                    " --batch " + std::to_string(o.batch) + " --seq " + std::to_string(o.seq) + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) {
+    why = "cannot start python";
+    return -1;
+  }
+  std::string out;
+  std::array<char, 512> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) out += buf.data();
+  int rc = ::pclose(pipe);
+  auto at = out.find("tokens_per_s=");
+  if (rc != 0 || at == std::string::npos) {
+    why = "reference failed: " + out.substr(0, 200);
+    return -1;
+  }
+  return std::stod(out.substr(at + 13));
+}
+
+// Greedy decoding of `new_tokens` tokens after equal-length prompts: with the KV cache, or by
+// running the whole prefix through the model for every new token. Returns seconds; `tokens`
+// gets the generated ids so the two can be compared.
+double decode_cached(mg::Gpt& model, const std::vector<std::vector<int>>& prompts, int new_tokens,
+                     torch::Tensor& tokens) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  auto t0 = Clock::now();
+  mg::Decoder dec(model, B, static_cast<int64_t>(prompts[0].size()) + new_tokens, torch::kCPU);
+  auto logits = dec.prefill(prompts);
+  std::vector<torch::Tensor> out;
+  for (int s = 0; s < new_tokens; ++s) {
+    auto next = logits.argmax(-1);
+    out.push_back(next);
+    if (s + 1 < new_tokens) logits = dec.step(next);
+  }
+  tokens = torch::stack(out, 1);
+  return seconds_since(t0);
+}
+
+double decode_recompute(mg::Gpt& model, const std::vector<std::vector<int>>& prompts, int new_tokens,
+                        torch::Tensor& tokens) {
+  torch::NoGradGuard no_grad;
+  const int64_t B = static_cast<int64_t>(prompts.size()), P = static_cast<int64_t>(prompts[0].size());
+  auto seq = torch::empty({B, P}, torch::kInt64);
+  for (int64_t i = 0; i < B; ++i)
+    for (int64_t j = 0; j < P; ++j) seq[i][j] = prompts[i][j];
+  auto t0 = Clock::now();
+  for (int s = 0; s < new_tokens; ++s) {
+    auto h = model->hidden(seq);
+    auto next = model->logits(h.select(1, h.size(1) - 1)).argmax(-1);
+    seq = torch::cat({seq, next.unsqueeze(1)}, 1);
+  }
+  tokens = seq.narrow(1, P, new_tokens);
+  return seconds_since(t0);
+}
+
+void row(const std::string& what, const std::string& value, const std::string& note = "") {
+  std::printf("| %-44s | %14s | %-34s |\n", what.c_str(), value.c_str(), note.c_str());
+}
+std::string fmt(double v, const char* f = "%.0f") {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mg::ensure_passive_openmp(argv);
+  try {
+    Options o = parse(argc, argv);
+    mg::set_threads(o.threads);
+    auto cfg = tiny(o.pos, 64);
+    std::string shape = "L4 H4 d128 V32, " + o.pos + ", batch " + std::to_string(o.batch) + " x seq " +
+                        std::to_string(o.seq);
+
+    double ours = train_tokens_per_s(o);
+    double ref = -1;
+    std::string why;
+    if (o.ref) ref = reference_tokens_per_s(o, why);
+    else why = "--no-ref";
+
+    // Decoding: prompts of equal length so that the recompute baseline is a plain causal forward.
+    torch::manual_seed(1);
+    mg::Gpt model(tiny(o.pos, o.prompt_len + o.new_tokens));
+    model->eval();
+    std::vector<std::vector<int>> prompts(o.decode_batch);
+    for (int i = 0; i < o.decode_batch; ++i)
+      for (int j = 0; j < o.prompt_len; ++j) prompts[i].push_back((i * 7 + j * 3) % 32);
+    torch::Tensor a, b;
+    decode_cached(model, prompts, 4, a);  // warm-up
+    double cached = decode_cached(model, prompts, o.new_tokens, a);
+    double full = decode_recompute(model, prompts, o.new_tokens, b);
+    double agree = a.eq(b).to(torch::kFloat64).mean().item<double>();
+
+    std::printf("bench_model: %s, %d threads, %d timed steps\n", shape.c_str(), o.threads, o.steps);
+    std::printf("| %-44s | %14s | %-34s |\n", "measure", "value", "note");
+    std::printf("|%s|%s|%s|\n", std::string(46, '-').c_str(), std::string(16, '-').c_str(), std::string(36, '-').c_str());
+    row("train tokens/s, mindgap (C++ libtorch)", fmt(ours),
+        fmt(ours * mg::flops_per_token(cfg, o.seq, true) / 1e9, "%.1f") + " GFLOP/s (PaLM count)");
+    if (ref > 0) {
+      row("train tokens/s, PyTorch eager (python)", fmt(ref));
+      row("ratio mindgap / PyTorch eager", fmt(ours / ref, "%.2fx"));
+    } else {
+      row("train tokens/s, PyTorch eager (python)", "n/a", why.substr(0, 34));
+    }
+    const double new_tok = static_cast<double>(o.decode_batch) * o.new_tokens;
+    std::string dshape = "batch " + std::to_string(o.decode_batch) + ", prompt " + std::to_string(o.prompt_len) + " + " +
+                         std::to_string(o.new_tokens) + " new";
+    row("decode KV-cached, new tokens/s", fmt(new_tok / cached), dshape);
+    row("decode recompute prefix, new tokens/s", fmt(new_tok / full), dshape);
+    row("ratio KV-cached / recompute", fmt(full / cached, "%.1fx"),
+        "greedy tokens agree: " + fmt(100 * agree, "%.1f%%"));
+    return 0;
+  } catch (const mg::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.exit_code();
+  }
+}
