@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/tasks/task.h"
+#include "core/tasks/verification.h"
 #include "core/tokenizer.h"
 
 namespace mg {

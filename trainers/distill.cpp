@@ -5,6 +5,7 @@
 #include <random>
 
 #include "core/progress.h"
+#include "core/tasks/verification.h"
 #include "trainers/optimizer.h"
 #include "trainers/pretrain_data.h"
 #include "trainers/schedule.h"

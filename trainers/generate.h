@@ -8,6 +8,7 @@
 
 #include "core/recipe.h"
 #include "core/tokenizer.h"
+#include "models/decoder.h"
 #include "models/gpt.h"
 
 namespace mg {

@@ -4,6 +4,7 @@
 // misses. Example i of step s is a pure function of (seed, s, i): any rank can build any one.
 #include "core/recipe.h"
 #include "core/tasks/task.h"
+#include "core/tasks/verification.h"
 
 namespace mg {
 

@@ -6,7 +6,9 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/runtime.h"
+#include "core/manifest.h"
 #include "core/safetensors.h"
+#include "core/tasks/verification.h"
 #include "trainers/seeds.h"
 
 namespace mg {

@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "core/tasks/task.h"
+#include "core/tasks/verification.h"
 #include "trainers/consistency.h"
 
 namespace mg {

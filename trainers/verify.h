@@ -13,6 +13,7 @@
 
 #include "core/recipe.h"
 #include "core/tokenizer.h"
+#include "models/decoder.h"
 #include "models/gpt.h"
 #include "trainers/scored_sample.h"
 

@@ -4,6 +4,7 @@
 #include "core/distributed/communicator.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/manifest.h"
 #include "core/log.h"
 #include "core/recipe.h"
 #include "core/run_dir.h"
