@@ -9,9 +9,11 @@
 
 namespace mg::kernels::sampling_detail {
 
-// Monotone map of floats onto unsigned integers: a < b (as floats, no NaN) <=> key(a) < key(b).
+// Monotone map of floats onto unsigned integers: a < b (as floats, no NaN) <=> key(a) < key(b),
+// and a == b <=> key(a) == key(b): -0 is mapped as +0, since ties are decided by value.
 // -inf maps to 0x007FFFFF, the smallest key any non-NaN float gets.
 MG_HOST_DEVICE uint32_t float_key(float f) {
+  if (f == 0.0f) f = 0.0f;  // -0 -> +0
 #ifdef __CUDA_ARCH__
   const uint32_t bits = __float_as_uint(f);
 #else

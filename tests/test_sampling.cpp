@@ -67,6 +67,14 @@ TEST(SamplingExp, BitExactExpIsAccurate) {
   EXPECT_EQ(sampling_detail::exp_nonpositive(-200.0f), 0.0f);
 }
 
+TEST(SamplingKeys, OrderPreservingAndZeroSigned) {
+  const std::vector<float> v = {-kInf, -1e30f, -2.5f, -1e-40f, 0.0f, 1e-40f, 1.0f, 3e38f, kInf};
+  for (size_t i = 0; i + 1 < v.size(); ++i)
+    EXPECT_LT(sampling_detail::float_key(v[i]), sampling_detail::float_key(v[i + 1])) << v[i];
+  EXPECT_EQ(sampling_detail::float_key(-0.0f), sampling_detail::float_key(0.0f));
+  for (float f : v) EXPECT_EQ(sampling_detail::key_float(sampling_detail::float_key(f)), f);
+}
+
 TEST(Philox, MatchesTheKnownAnswerOfTheReference) {
   // Random123's known-answer vector for philox4x32-10 with zero counter and key.
   const auto r = philox::philox4x32_10({0, 0, 0, 0}, 0, 0);
