@@ -81,6 +81,38 @@ MG_HOST_DEVICE float exp_nonpositive(float x) {
   return mul_rn(p, key_float(static_cast<uint32_t>(k + 127) << 23 | 0x80000000u));  // times 2^k
 }
 
+// The threshold searches of the GPU kernel look for the largest key t with pred(t) true, where
+// pred is monotone (true up to the answer, false above): "at least k tokens have key >= t" or
+// "the tokens with key >= t hold at least the top-p mass". Each pass evaluates pred at
+// kSearchWays evenly spaced candidates of [lo, hi] (the first is lo, known true) and keeps the
+// sub-interval between the last true and the first false one: 8 passes for 32-bit keys.
+constexpr int kSearchWays = 16;
+
+struct SearchCandidates {
+  uint32_t c[kSearchWays];
+  bool valid[kSearchWays];  // candidates past hi are not evaluated
+};
+
+MG_HOST_DEVICE SearchCandidates make_candidates(uint32_t lo, uint32_t hi) {
+  SearchCandidates k;
+  const uint64_t step = (uint64_t(hi) - lo + 1 + kSearchWays - 1) / kSearchWays;
+  for (int j = 0; j < kSearchWays; ++j) {
+    const uint64_t c = lo + uint64_t(j) * step;
+    k.valid[j] = c <= hi;
+    k.c[j] = k.valid[j] ? uint32_t(c) : hi;
+  }
+  return k;
+}
+
+// ok[j] = pred(c[j]) for the valid candidates j >= 1; narrows [lo, hi] around the answer.
+MG_HOST_DEVICE void narrow(const SearchCandidates& k, const bool (&ok)[kSearchWays], uint32_t& lo, uint32_t& hi) {
+  int best = 0;
+  for (int j = 1; j < kSearchWays; ++j)
+    if (k.valid[j] && ok[j]) best = j;
+  lo = k.c[best];
+  if (best + 1 < kSearchWays && k.valid[best + 1]) hi = k.c[best + 1] - 1;
+}
+
 struct RowSettings {
   float temperature;
   int64_t top_k;
