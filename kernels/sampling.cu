@@ -22,7 +22,7 @@ namespace {
 using sampling_detail::float_key;
 using sampling_detail::RowSettings;
 
-constexpr int kThreads = 512;
+constexpr int kThreads = 256;  // ~80 registers: 3 blocks per SM, so B = 256 rows run in one wave on an H100
 constexpr int kWarps = kThreads / 32;
 constexpr int kWays = sampling_detail::kSearchWays;  // candidates per search pass
 
@@ -136,18 +136,15 @@ __global__ void __launch_bounds__(kThreads) sampling_kernel(const T* __restrict_
   if (sampling_detail::top_k_on(s, V)) {
     uint32_t lo = 0, hi = key_max;
     while (lo < hi) {
-      const auto k = sampling_detail::make_candidates(lo, hi);
+      const auto g = sampling_detail::make_grid(lo, hi);
       unsigned cnt[kWays] = {};
       for (int64_t i = tid; i < V; i += kThreads) {
         const uint32_t kz = float_key(load(x, i) / Tm);
 #pragma unroll
-        for (int j = 1; j < kWays; ++j) cnt[j] += kz >= k.c[j];
+        for (int j = 1; j < kWays; ++j) cnt[j] += kz >= g.at(j);
       }
       block_sum_array<unsigned, kWays>(cnt, u_scratch, u_out);
-      bool ok[kWays];
-#pragma unroll
-      for (int j = 0; j < kWays; ++j) ok[j] = cnt[j] >= uint64_t(s.top_k);
-      sampling_detail::narrow(k, ok, lo, hi);
+      sampling_detail::narrow(g, [&](int j) { return cnt[j] >= uint64_t(s.top_k); }, lo, hi);
     }
     t_key = lo;
   }
@@ -162,7 +159,7 @@ __global__ void __launch_bounds__(kThreads) sampling_kernel(const T* __restrict_
     const double target = double(s.top_p) * block_sum(part, d_scratch, d_out);
     uint32_t lo = t_key, hi = key_max;
     while (lo < hi) {
-      const auto k = sampling_detail::make_candidates(lo, hi);
+      const auto g = sampling_detail::make_grid(lo, hi);
       double mass[kWays] = {};
       for (int64_t i = tid; i < V; i += kThreads) {
         const float z = load(x, i) / Tm;
@@ -170,13 +167,10 @@ __global__ void __launch_bounds__(kThreads) sampling_kernel(const T* __restrict_
         if (kz <= lo) continue;  // below every candidate > lo
         const double e = sampling_detail::exp_nonpositive(z - m);
 #pragma unroll
-        for (int j = 1; j < kWays; ++j) mass[j] += kz >= k.c[j] ? e : 0.0;
+        for (int j = 1; j < kWays; ++j) mass[j] += kz >= g.at(j) ? e : 0.0;
       }
       block_sum_array<double, kWays>(mass, d_scratch, d_out);
-      bool ok[kWays];
-#pragma unroll
-      for (int j = 0; j < kWays; ++j) ok[j] = mass[j] >= target;
-      sampling_detail::narrow(k, ok, lo, hi);
+      sampling_detail::narrow(g, [&](int j) { return mass[j] >= target; }, lo, hi);
     }
     t_key = lo;
   }

@@ -88,29 +88,34 @@ MG_HOST_DEVICE float exp_nonpositive(float x) {
 // sub-interval between the last true and the first false one: 8 passes for 32-bit keys.
 constexpr int kSearchWays = 16;
 
-struct SearchCandidates {
-  uint32_t c[kSearchWays];
-  bool valid[kSearchWays];  // candidates past hi are not evaluated
+#ifdef __CUDACC__
+#define MG_UNROLL _Pragma("unroll")
+#else
+#define MG_UNROLL
+#endif
+
+// The candidates lo + j * step, j < kSearchWays, of one pass; computed, not stored, so that the
+// kernel keeps them in registers (an array indexed by a run-time value would live in local memory).
+struct SearchGrid {
+  uint32_t lo, hi;
+  uint64_t step;
+  MG_HOST_DEVICE uint32_t at(int j) const { return static_cast<uint32_t>(lo + uint64_t(j) * step); }
+  MG_HOST_DEVICE bool valid(int j) const { return lo + uint64_t(j) * step <= hi; }  // else not evaluated
 };
 
-MG_HOST_DEVICE SearchCandidates make_candidates(uint32_t lo, uint32_t hi) {
-  SearchCandidates k;
-  const uint64_t step = (uint64_t(hi) - lo + 1 + kSearchWays - 1) / kSearchWays;
-  for (int j = 0; j < kSearchWays; ++j) {
-    const uint64_t c = lo + uint64_t(j) * step;
-    k.valid[j] = c <= hi;
-    k.c[j] = k.valid[j] ? uint32_t(c) : hi;
-  }
-  return k;
+MG_HOST_DEVICE SearchGrid make_grid(uint32_t lo, uint32_t hi) {
+  return SearchGrid{lo, hi, (uint64_t(hi) - lo + 1 + kSearchWays - 1) / kSearchWays};
 }
 
-// ok[j] = pred(c[j]) for the valid candidates j >= 1; narrows [lo, hi] around the answer.
-MG_HOST_DEVICE void narrow(const SearchCandidates& k, const bool (&ok)[kSearchWays], uint32_t& lo, uint32_t& hi) {
+// ok(j) = pred(g.at(j)) for the valid j >= 1; narrows [lo, hi] around the answer.
+template <typename Ok>
+MG_HOST_DEVICE void narrow(const SearchGrid& g, const Ok& ok, uint32_t& lo, uint32_t& hi) {
   int best = 0;
+  MG_UNROLL
   for (int j = 1; j < kSearchWays; ++j)
-    if (k.valid[j] && ok[j]) best = j;
-  lo = k.c[best];
-  if (best + 1 < kSearchWays && k.valid[best + 1]) hi = k.c[best + 1] - 1;
+    if (g.valid(j) && ok(j)) best = j;
+  lo = g.at(best);
+  if (best + 1 < kSearchWays && g.valid(best + 1)) hi = g.at(best + 1) - 1;
 }
 
 struct RowSettings {

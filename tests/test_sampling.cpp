@@ -76,17 +76,15 @@ TEST(SamplingKeys, OrderPreservingAndZeroSigned) {
   for (float f : v) EXPECT_EQ(sampling_detail::key_float(sampling_detail::float_key(f)), f);
 }
 
-// The GPU kernel's threshold searches (the shared make_candidates / narrow of sampling_row.h),
+// The GPU kernel's threshold searches (the shared make_grid / narrow of sampling_row.h),
 // replayed on the host with plain loops in place of the block reductions: their support must be
 // the CPU twin's, which takes its thresholds from nth_element and a sort.
 template <typename Pred>
 uint32_t search_largest_key(uint32_t lo, uint32_t hi, Pred pred) {
   int passes = 0;
   while (lo < hi) {
-    const auto k = sampling_detail::make_candidates(lo, hi);
-    bool ok[sampling_detail::kSearchWays] = {};
-    for (int j = 1; j < sampling_detail::kSearchWays; ++j) ok[j] = k.valid[j] && pred(k.c[j]);
-    sampling_detail::narrow(k, ok, lo, hi);
+    const auto g = sampling_detail::make_grid(lo, hi);
+    sampling_detail::narrow(g, [&](int j) { return pred(g.at(j)); }, lo, hi);
     EXPECT_LE(++passes, 8);
   }
   return lo;
