@@ -22,9 +22,9 @@ namespace {
 using sampling_detail::float_key;
 using sampling_detail::RowSettings;
 
-constexpr int kThreads = 512;
+constexpr int kThreads = 256;  // ~80 registers: 3 blocks per SM, so B = 256 rows run in one wave on an H100
 constexpr int kWarps = kThreads / 32;
-constexpr int kWays = 16;  // candidates per search pass (index 0 is the known lower bound)
+constexpr int kWays = sampling_detail::kSearchWays;  // candidates per search pass
 
 __device__ __forceinline__ float load(const float* x, int64_t i) { return x[i]; }
 __device__ __forceinline__ float load(const __nv_bfloat16* x, int64_t i) { return __bfloat162float(x[i]); }
@@ -78,33 +78,6 @@ __device__ float block_max(float v, float* scratch) {
 // (value, index) maximum with the lowest index on ties.
 __device__ __forceinline__ void arg_better(float v, int64_t i, float& bv, int64_t& bi) {
   if (v > bv || (v == bv && i < bi)) bv = v, bi = i;
-}
-
-struct Candidates {
-  uint32_t c[kWays];
-  bool valid[kWays];
-};
-
-// kWays evenly spaced keys in [lo, hi], c[0] = lo.
-__device__ Candidates make_candidates(uint32_t lo, uint32_t hi) {
-  Candidates k;
-  const uint64_t step = (uint64_t(hi) - lo + 1 + kWays - 1) / kWays;
-#pragma unroll
-  for (int j = 0; j < kWays; ++j) {
-    const uint64_t c = lo + uint64_t(j) * step;
-    k.valid[j] = c <= hi;
-    k.c[j] = k.valid[j] ? uint32_t(c) : hi;
-  }
-  return k;
-}
-
-// After a pass: the largest candidate that still satisfies the predicate bounds the new interval.
-__device__ void narrow(const Candidates& k, const bool (&ok)[kWays], uint32_t& lo, uint32_t& hi) {
-  int best = 0;
-  for (int j = 1; j < kWays; ++j)
-    if (k.valid[j] && ok[j]) best = j;
-  lo = k.c[best];
-  if (best + 1 < kWays && k.valid[best + 1]) hi = k.c[best + 1] - 1;
 }
 
 template <typename T>
@@ -163,18 +136,15 @@ __global__ void __launch_bounds__(kThreads) sampling_kernel(const T* __restrict_
   if (sampling_detail::top_k_on(s, V)) {
     uint32_t lo = 0, hi = key_max;
     while (lo < hi) {
-      const Candidates k = make_candidates(lo, hi);
+      const auto g = sampling_detail::make_grid(lo, hi);
       unsigned cnt[kWays] = {};
       for (int64_t i = tid; i < V; i += kThreads) {
         const uint32_t kz = float_key(load(x, i) / Tm);
 #pragma unroll
-        for (int j = 1; j < kWays; ++j) cnt[j] += kz >= k.c[j];
+        for (int j = 1; j < kWays; ++j) cnt[j] += kz >= g.at(j);
       }
       block_sum_array<unsigned, kWays>(cnt, u_scratch, u_out);
-      bool ok[kWays];
-#pragma unroll
-      for (int j = 0; j < kWays; ++j) ok[j] = cnt[j] >= uint64_t(s.top_k);
-      narrow(k, ok, lo, hi);
+      sampling_detail::narrow(g, [&](int j) { return cnt[j] >= uint64_t(s.top_k); }, lo, hi);
     }
     t_key = lo;
   }
@@ -189,7 +159,7 @@ __global__ void __launch_bounds__(kThreads) sampling_kernel(const T* __restrict_
     const double target = double(s.top_p) * block_sum(part, d_scratch, d_out);
     uint32_t lo = t_key, hi = key_max;
     while (lo < hi) {
-      const Candidates k = make_candidates(lo, hi);
+      const auto g = sampling_detail::make_grid(lo, hi);
       double mass[kWays] = {};
       for (int64_t i = tid; i < V; i += kThreads) {
         const float z = load(x, i) / Tm;
@@ -197,13 +167,10 @@ __global__ void __launch_bounds__(kThreads) sampling_kernel(const T* __restrict_
         if (kz <= lo) continue;  // below every candidate > lo
         const double e = sampling_detail::exp_nonpositive(z - m);
 #pragma unroll
-        for (int j = 1; j < kWays; ++j) mass[j] += kz >= k.c[j] ? e : 0.0;
+        for (int j = 1; j < kWays; ++j) mass[j] += kz >= g.at(j) ? e : 0.0;
       }
       block_sum_array<double, kWays>(mass, d_scratch, d_out);
-      bool ok[kWays];
-#pragma unroll
-      for (int j = 0; j < kWays; ++j) ok[j] = mass[j] >= target;
-      narrow(k, ok, lo, hi);
+      sampling_detail::narrow(g, [&](int j) { return mass[j] >= target; }, lo, hi);
     }
     t_key = lo;
   }

@@ -9,9 +9,11 @@
 
 namespace mg::kernels::sampling_detail {
 
-// Monotone map of floats onto unsigned integers: a < b (as floats, no NaN) <=> key(a) < key(b).
+// Monotone map of floats onto unsigned integers: a < b (as floats, no NaN) <=> key(a) < key(b),
+// and a == b <=> key(a) == key(b): -0 is mapped as +0, since ties are decided by value.
 // -inf maps to 0x007FFFFF, the smallest key any non-NaN float gets.
 MG_HOST_DEVICE uint32_t float_key(float f) {
+  if (f == 0.0f) f = 0.0f;  // -0 -> +0
 #ifdef __CUDA_ARCH__
   const uint32_t bits = __float_as_uint(f);
 #else
@@ -77,6 +79,43 @@ MG_HOST_DEVICE float exp_nonpositive(float x) {
     k += 64;
   }
   return mul_rn(p, key_float(static_cast<uint32_t>(k + 127) << 23 | 0x80000000u));  // times 2^k
+}
+
+// The threshold searches of the GPU kernel look for the largest key t with pred(t) true, where
+// pred is monotone (true up to the answer, false above): "at least k tokens have key >= t" or
+// "the tokens with key >= t hold at least the top-p mass". Each pass evaluates pred at
+// kSearchWays evenly spaced candidates of [lo, hi] (the first is lo, known true) and keeps the
+// sub-interval between the last true and the first false one: 8 passes for 32-bit keys.
+constexpr int kSearchWays = 16;
+
+#ifdef __CUDACC__
+#define MG_UNROLL _Pragma("unroll")
+#else
+#define MG_UNROLL
+#endif
+
+// The candidates lo + j * step, j < kSearchWays, of one pass; computed, not stored, so that the
+// kernel keeps them in registers (an array indexed by a run-time value would live in local memory).
+struct SearchGrid {
+  uint32_t lo, hi;
+  uint64_t step;
+  MG_HOST_DEVICE uint32_t at(int j) const { return static_cast<uint32_t>(lo + uint64_t(j) * step); }
+  MG_HOST_DEVICE bool valid(int j) const { return lo + uint64_t(j) * step <= hi; }  // else not evaluated
+};
+
+MG_HOST_DEVICE SearchGrid make_grid(uint32_t lo, uint32_t hi) {
+  return SearchGrid{lo, hi, (uint64_t(hi) - lo + 1 + kSearchWays - 1) / kSearchWays};
+}
+
+// ok(j) = pred(g.at(j)) for the valid j >= 1; narrows [lo, hi] around the answer.
+template <typename Ok>
+MG_HOST_DEVICE void narrow(const SearchGrid& g, const Ok& ok, uint32_t& lo, uint32_t& hi) {
+  int best = 0;
+  MG_UNROLL
+  for (int j = 1; j < kSearchWays; ++j)
+    if (g.valid(j) && ok(j)) best = j;
+  lo = g.at(best);
+  if (best + 1 < kSearchWays && g.valid(best + 1)) hi = g.at(best + 1) - 1;
 }
 
 struct RowSettings {

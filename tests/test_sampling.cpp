@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -65,6 +66,73 @@ TEST(SamplingExp, BitExactExpIsAccurate) {
   EXPECT_EQ(sampling_detail::exp_nonpositive(0.0f), 1.0f);
   EXPECT_EQ(sampling_detail::exp_nonpositive(-kInf), 0.0f);
   EXPECT_EQ(sampling_detail::exp_nonpositive(-200.0f), 0.0f);
+}
+
+TEST(SamplingKeys, OrderPreservingAndZeroSigned) {
+  const std::vector<float> v = {-kInf, -1e30f, -2.5f, -1e-40f, 0.0f, 1e-40f, 1.0f, 3e38f, kInf};
+  for (size_t i = 0; i + 1 < v.size(); ++i)
+    EXPECT_LT(sampling_detail::float_key(v[i]), sampling_detail::float_key(v[i + 1])) << v[i];
+  EXPECT_EQ(sampling_detail::float_key(-0.0f), sampling_detail::float_key(0.0f));
+  for (float f : v) EXPECT_EQ(sampling_detail::key_float(sampling_detail::float_key(f)), f);
+}
+
+// The GPU kernel's threshold searches (the shared make_grid / narrow of sampling_row.h),
+// replayed on the host with plain loops in place of the block reductions: their support must be
+// the CPU twin's, which takes its thresholds from nth_element and a sort.
+template <typename Pred>
+uint32_t search_largest_key(uint32_t lo, uint32_t hi, Pred pred) {
+  int passes = 0;
+  while (lo < hi) {
+    const auto g = sampling_detail::make_grid(lo, hi);
+    sampling_detail::narrow(g, [&](int j) { return pred(g.at(j)); }, lo, hi);
+    EXPECT_LE(++passes, 8);
+  }
+  return lo;
+}
+
+torch::Tensor support_by_search(const torch::Tensor& logits, const SamplingParams& p) {
+  using namespace sampling_detail;
+  const int64_t B = logits.size(0), V = logits.size(1);
+  auto support = torch::zeros({B, V}, torch::kBool);
+  for (int64_t b = 0; b < B; ++b) {
+    const RowSettings s{p.temperature[b].item<float>(), p.top_k[b].item<int64_t>(), p.top_p[b].item<float>(),
+                        p.min_p[b].item<float>(), 0, 0};
+    const float* x = logits.data_ptr<float>() + b * V;
+    if (is_greedy(s)) {
+      support[b][logits[b].argmax().item<int64_t>()] = true;
+      continue;
+    }
+    std::vector<float> z(V), e(V);
+    std::vector<uint32_t> key(V);
+    float m = -kInf;
+    for (int64_t i = 0; i < V; ++i) z[i] = x[i] / s.temperature, key[i] = float_key(z[i]), m = std::max(m, z[i]);
+    for (int64_t i = 0; i < V; ++i) e[i] = exp_nonpositive(z[i] - m);
+    uint32_t t_key = 0;
+    if (top_k_on(s, V))
+      t_key = search_largest_key(0, float_key(m), [&](uint32_t t) {
+        return std::count_if(key.begin(), key.end(), [&](uint32_t k) { return k >= t; }) >= s.top_k;
+      });
+    auto mass = [&](uint32_t t) {
+      double sum = 0;
+      for (int64_t i = 0; i < V; ++i) sum += key[i] >= t ? e[i] : 0.0f;
+      return sum;
+    };
+    if (top_p_on(s)) {
+      const double target = double(s.top_p) * mass(t_key);
+      t_key = search_largest_key(t_key, float_key(m), [&](uint32_t t) { return mass(t) >= target; });
+    }
+    const float mp = min_p_clamped(s);
+    for (int64_t i = 0; i < V; ++i) support[b][i] = key[i] >= t_key && e[i] > 0 && (mp <= 0 || e[i] >= mp);
+  }
+  return support;
+}
+
+TEST(SamplingSearch, KernelThresholdSearchGivesTheTwinSupport) {
+  for (auto [B, V] : {std::pair<int64_t, int64_t>{300, 7}, {140, 1000}, {4, 50257}, {3, 1}}) {
+    const auto logits = awkward_logits(B, V, 31 + V);
+    const auto p = mixed_params(B, 1);
+    EXPECT_TRUE(torch::equal(support_by_search(logits, p), sampling_support_cpu(logits, p))) << "B=" << B << " V=" << V;
+  }
 }
 
 TEST(Philox, MatchesTheKnownAnswerOfTheReference) {
