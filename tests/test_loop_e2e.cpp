@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "core/checkpoint.h"
+#include "core/manifest.h"
 #include "core/metrics.h"
 #include "tests/cli_runner.h"
 
