@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=$(bash tools/setup.sh | tail -n 1)
 build=${MINDGAP_BUILD:-build}
+# Paths relative to the checkout, so that a fresh clone hits the cache of an earlier one.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/mindgap/ccache}
 # PCH-aware ccache settings: the precompiled header is reused across targets.
 export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}

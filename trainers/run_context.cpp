@@ -9,6 +9,7 @@
 #include "core/manifest.h"
 #include "core/safetensors.h"
 #include "core/tasks/verification.h"
+#include "trainers/run_fork.h"
 #include "trainers/seeds.h"
 
 namespace mg {
@@ -46,7 +47,7 @@ void ensure_tokenizer(RunContext& ctx) {
 
 }  // namespace
 
-RunContext open_run(const Recipe& recipe, bool create) {
+RunContext open_run(const Recipe& recipe, bool create, const std::string& from) {
   RunContext ctx;
   ctx.recipe = recipe;
   RankInfo ranks = discover_ranks();
@@ -58,6 +59,18 @@ RunContext open_run(const Recipe& recipe, bool create) {
   // Every rank checks the directory before rank 0 changes anything; then all agree.
   bool ok = true;
   std::string why;
+  if (!from.empty()) {  // rank 0 copies; a failure there is every rank's error, not a hang
+    bool forked = true;
+    std::string fork_error;
+    try {
+      if (ctx.writer()) fork_from(recipe, from);
+    } catch (const Error& e) {
+      forked = false;
+      fork_error = e.what();
+    }
+    if (!forked && ctx.comm->world_size() == 1) fail_input(fork_error);
+    ctx.comm->agree(forked, forked ? "forking the run from " + from : fork_error);
+  }
   try {
     if (create) {
       ctx.run = open_run_dir(recipe, ctx.writer());

@@ -31,7 +31,8 @@ struct RunContext {
 // Validates the run directory on every rank, creates it on rank 0, picks the device and the
 // thread count, trains or reloads the tokenizer. `create` = false opens an existing run as it
 // is, for reading (its recipe may be overridden for an offline study).
-RunContext open_run(const Recipe& recipe, bool create = true);
+// `from` (optional) forks the new run from another run's round-0000 first (rank 0 does it).
+RunContext open_run(const Recipe& recipe, bool create = true, const std::string& from = "");
 // Opens an existing run directory from its own recipe.yaml (eval, gap, sample, compare).
 RunContext open_existing_run(const std::string& run_dir, const std::vector<std::string>& overrides = {});
 
