@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# A study of one recipe: the self-verified arm beside the `none` and `oracle` control arms, over
-# several seeds, then one comparison table and plot. Every arm of a seed shares round-0000
-# (pretrained once, copied), so the arms differ only in what the loop keeps.
-#   tools/study.sh recipes/tiny_addition.yaml "1 2 3" [extra key=value overrides...]
+# A study of one recipe: self-verified arms beside the `none` and `oracle` control arms, over
+# several seeds, then one comparison table and plot. The arms of a seed share round-0000
+# (pretrained once; `mindgap improve --from`), so they differ only in what the loop keeps.
+#   tools/study.sh recipes/tiny_addition.yaml "1 2 3" [key=value overrides for every run...]
+# Arms (MINDGAP_ARMS, default "recipe consistency none oracle"):
+#   recipe       the recipe's own verify method and filter
+#   mc|score|consistency|ensemble   that verify method with the recipe's filter
+#   none|oracle  the control arms (filter.method none / oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1; seeds=${2:-"1 2 3"}; shift $(( $# >= 2 ? 2 : 1 ))
+arms=${MINDGAP_ARMS:-"recipe consistency none oracle"}
 bin=${MINDGAP_BUILD:-build}/mindgap
 name=$(basename "$recipe" .yaml)
 out=${MINDGAP_STUDY_DIR:-runs/study-$name}
@@ -14,14 +19,15 @@ dirs=()
 for seed in $seeds; do
   base="$out/seed$seed-base"
   "$bin" pretrain "$recipe" run.seed="$seed" run.dir="$base" "$@"
-  for arm in self none oracle; do
-    dir="$out/seed$seed-$arm"
+  for arm in $arms; do
     case $arm in
-      self) extra=() ;;
-      *) extra=(improve.filter.method=$arm) ;;
+      recipe) extra=() ;;
+      none|oracle) extra=("improve.filter.method=$arm") ;;
+      *) extra=("improve.verify.method=$arm") ;;
     esac
-    "$bin" improve "$recipe" --from "$base" run.seed="$seed" run.dir="$dir" "${extra[@]}" "$@"
+    dir="$out/seed$seed-$arm"
+    "$bin" improve "$recipe" --from "$base" run.seed="$seed" run.dir="$dir" "$@" ${extra[@]+"${extra[@]}"}
     dirs+=("$dir")
   done
 done
-"$bin" compare "${dirs[@]}" --png "$out/compare.png"
+"$bin" compare "${dirs[@]}" --png "$out/compare.png" | tee "$out/compare.txt"
