@@ -52,8 +52,7 @@ std::vector<double> verdict_scores(Gpt& model, const Tokenizer& tokenizer, const
     // A candidate too long to verify within max_seq keeps the neutral score 0.5.
     int room = std::min<int>(steps, max_seq - static_cast<int>(longest));
     if (room <= 0) {
-      std::vector<std::vector<int>> fitting;
-      // Verify row by row those that fit; rare (only for runaway samples).
+      // Some prefix leaves no room: verify row by row those that fit (rare: runaway samples).
       for (int64_t r = 0; r < B; ++r) {
         if (static_cast<int>(prefixes[r].size()) >= max_seq) continue;
         VerdictRequest one = req;
@@ -70,10 +69,11 @@ std::vector<double> verdict_scores(Gpt& model, const Tokenizer& tokenizer, const
     int64_t remaining = B;
     for (int t = 0; t < room && remaining > 0; ++t) {
       auto next = logits.argmax(1);
-      auto chose_verdict = is_verdict.index_select(0, next);
+      auto chose_verdict = is_verdict.index_select(0, next).contiguous();
+      const bool* chose = chose_verdict.data_ptr<bool>();
       for (int64_t r = 0; r < B; ++r) {
         if (done[r]) continue;
-        if (req.format != "cot" || chose_verdict[r].item<bool>() || t + 1 == room) {
+        if (req.format != "cot" || chose[r] || t + 1 == room) {
           scores[first + r] = verdict_from_logits(logits[r], verdict_ids, expected_score);
           done[r] = 1;
           --remaining;
