@@ -44,7 +44,8 @@ void add_options(CLI::App& app, Options& o, bool& no_ref) {
   app.add_option("--threads", o.threads, "CPU threads (also for the PyTorch reference)")->capture_default_str();
   app.add_option("--new-tokens", o.new_tokens, "tokens decoded after each prompt")->capture_default_str();
   app.add_option("--decode-batch", o.decode_batch, "prompts decoded at once")->capture_default_str();
-  app.add_option("--python", o.python, "python with torch for the reference (default: $MINDGAP_PYTHON, the venv, python3)");
+  app.add_option("--python", o.python,
+                 "python with torch for the reference (default: $MINDGAP_PYTHON, the venv, python3)");
   app.add_flag("--no-ref", no_ref, "skip the PyTorch eager reference");
 }
 
