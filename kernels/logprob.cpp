@@ -107,12 +107,7 @@ LogprobStats logprob_forward_cuda(const torch::Tensor& H_in, const torch::Tensor
                                 s.data_ptr<float>(), with_entropy ? t.data_ptr<float>() : nullptr,
                                 target_logit.data_ptr<float>(), stream());
   }
-  const auto log_s = s.log();
-  LogprobStats out;
-  out.lse = m + log_s;
-  out.logprob = target_logit - out.lse;
-  if (with_entropy) out.entropy = log_s - t / s;
-  return out;
+  return finish_logprob_stats(m, s, t, target_logit, with_entropy);
 }
 
 std::pair<torch::Tensor, torch::Tensor> logprob_backward_cuda(const torch::Tensor& H_in, const torch::Tensor& W,

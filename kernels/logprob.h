@@ -40,6 +40,11 @@ struct LogprobStats {
   torch::Tensor lse;      // float32 [N], log-sum-exp of each row's logits (kept for the backward)
   torch::Tensor entropy;  // float32 [N] when asked for, else undefined
 };
+// The end of the online log-sum-exp, shared by the CPU and GPU passes: from each row's running
+// max m, s = sum exp(z - m), t = sum exp(z - m) (z - m) (read only with the entropy) and the
+// target's logit, lse = m + log s, logprob = target_logit - lse, entropy = log s - t / s.
+LogprobStats finish_logprob_stats(const torch::Tensor& m, const torch::Tensor& s, const torch::Tensor& t,
+                                  const torch::Tensor& target_logit, bool with_entropy);
 // Throws mg::Error (bad input) unless the shapes, dtypes and devices fit.
 void check_logprob_inputs(const torch::Tensor& H, const torch::Tensor& W, const torch::Tensor& targets,
                           const torch::Tensor& mask);

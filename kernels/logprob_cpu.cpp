@@ -1,6 +1,7 @@
 // CPU twin of the log-prob kernels: the same chunked online log-sum-exp with libtorch ops.
 // One [N, chunk] fp32 buffer is alive at a time (the chunk's logits, shifted and exponentiated
 // in place; two with the entropy), plus, for bf16, fp32 copies of H and of W's chunk.
+// Also what both devices share: the input check and the end of the log-sum-exp.
 #include <torch/torch.h>
 
 #include <limits>
@@ -32,6 +33,16 @@ void check_logprob_inputs(const torch::Tensor& H, const torch::Tensor& W, const 
     if (mask.defined()) bad &= mask;
     if (bad.any().item<bool>()) fail_input("token_logprob: a target is outside [0, V)");
   }
+}
+
+LogprobStats finish_logprob_stats(const torch::Tensor& m, const torch::Tensor& s, const torch::Tensor& t,
+                                  const torch::Tensor& target_logit, bool with_entropy) {
+  const auto log_s = s.log();
+  LogprobStats out;
+  out.lse = m + log_s;
+  out.logprob = target_logit - out.lse;
+  if (with_entropy) out.entropy = log_s - t / s;
+  return out;
 }
 
 LogprobStats logprob_forward_cpu(const torch::Tensor& H, const torch::Tensor& W, const torch::Tensor& targets,
@@ -68,12 +79,7 @@ LogprobStats logprob_forward_cpu(const torch::Tensor& H, const torch::Tensor& W,
     }
     m = m_new;
   }
-  const auto log_s = s.log();
-  LogprobStats out;
-  out.lse = m + log_s;
-  out.logprob = target_logit - out.lse;
-  if (with_entropy) out.entropy = log_s - t / s;
-  return out;
+  return finish_logprob_stats(m, s, t, target_logit, with_entropy);
 }
 
 std::pair<torch::Tensor, torch::Tensor> logprob_backward_cpu(const torch::Tensor& H, const torch::Tensor& W,

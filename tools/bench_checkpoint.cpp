@@ -14,6 +14,7 @@
 #include "core/manifest.h"
 #include "core/runtime.h"
 #include "core/safetensors.h"
+#include "tools/bench_cli.h"
 
 namespace stdfs = std::filesystem;
 
@@ -45,9 +46,11 @@ mg::NamedTensors fake_model(int64_t params) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  stdfs::path dir = stdfs::temp_directory_path() / ("mg_bench_checkpoint_" + std::to_string(::getpid()));
+  CLI::App app{"checkpoint I/O throughput: safetensors save/load, SHA-256 and a round commit"};
+  app.add_option("dir", dir, "scratch directory, removed at the end (default: a fresh one under the temp dir)");
+  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
   mg::set_threads(1);
-  stdfs::path dir = argc > 1 ? stdfs::path(argv[1])
-                             : stdfs::temp_directory_path() / ("mg_bench_checkpoint_" + std::to_string(::getpid()));
   stdfs::create_directories(dir);
   std::printf("%-10s %10s %12s %12s %12s %14s\n", "params", "MB", "save MB/s", "load MB/s", "sha256 MB/s",
               "commit ms");

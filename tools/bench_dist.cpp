@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include "core/distributed/communicator.h"
 #include "core/errors.h"
 #include "core/runtime.h"
+#include "tools/bench_cli.h"
 
 namespace {
 
@@ -34,32 +34,16 @@ struct Options {
   double latency_us = 20;
 };
 
-std::vector<double> parse_list(const std::string& s) {
-  std::vector<double> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(std::stod(item));
-  return out;
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) mg::fail_input(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--device") o.device = value();
-    else if (a == "--min-bytes") o.min_bytes = std::stoll(value());
-    else if (a == "--max-bytes") o.max_bytes = std::stoll(value());
-    else if (a == "--params") o.params = std::stoll(value());
-    else if (a == "--step-ms") o.step_ms = parse_list(value());
-    else if (a == "--gpus") o.gpus = std::stoi(value());
-    else if (a == "--latency-us") o.latency_us = std::stod(value());
-    else mg::fail_input("unknown argument " + a);
-  }
-  return o;
+void add_options(CLI::App& app, Options& o) {
+  app.add_option("--device", o.device, "cpu or cuda (NCCL)")->capture_default_str();
+  app.add_option("--min-bytes", o.min_bytes, "smallest all-reduce measured")->capture_default_str();
+  app.add_option("--max-bytes", o.max_bytes, "largest all-reduce measured (sizes step x4)")->capture_default_str();
+  app.add_option("--params", o.params, "model parameters (fp32 gradients) for the prediction")->capture_default_str();
+  app.add_option("--step-ms", o.step_ms, "step times to predict for, comma-separated (e.g. 1,2,5)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--gpus", o.gpus, "GPUs in the prediction")->capture_default_str();
+  app.add_option("--latency-us", o.latency_us, "all-reduce latency assumed in the prediction")->capture_default_str();
 }
 
 // Seconds per all-reduce of `bytes` of float32: the median over blocks of the slowest rank's
@@ -135,8 +119,7 @@ void predict(const Options& o) {
   }
 }
 
-int run(int argc, char** argv) {
-  Options o = parse(argc, argv);
+int run(const Options& o) {
   mg::set_threads(1);
   auto info = mg::discover_ranks();
   torch::Device device = mg::pick_device(o.device, info.local_rank);
@@ -153,8 +136,12 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
+  Options o;
+  CLI::App app{"all-reduce bandwidth of the Communicator, and the data-parallel scaling it predicts"};
+  add_options(app, o);
+  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
   try {
-    return run(argc, argv);
+    return run(o);
   } catch (const mg::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return e.exit_code();

@@ -16,6 +16,7 @@
 #include "kernels/cpu_peak_memory.h"
 #include "kernels/logprob.h"
 #include "kernels/sampling.h"
+#include "tools/bench_cli.h"
 #ifdef MINDGAP_HAVE_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
@@ -153,8 +154,11 @@ void bench_logprob(std::vector<Row>& rows, const torch::Device& dev, int64_t N, 
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
+  bool cpu_only = false;
+  CLI::App app{"the custom kernels against their naive libtorch versions: time and peak memory"};
+  app.add_flag("--cpu-only", cpu_only, "CPU rows only, even when a GPU is visible");
+  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
   mg::set_threads(1);
-  const bool cpu_only = argc > 1 && std::string(argv[1]) == "--cpu-only";
   std::vector<Row> rows;
   const torch::Device cpu(torch::kCPU);
   bench_sampling(rows, cpu, 32, 32000, 1.0, 0, 1.0, 3, 0.5);

@@ -23,6 +23,7 @@
 #include "models/decoder.h"
 #include "models/flops.h"
 #include "models/gpt.h"
+#include "tools/bench_cli.h"
 
 namespace {
 
@@ -37,24 +38,15 @@ struct Options {
   bool ref = true;
 };
 
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) mg::fail_input(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--pos") o.pos = value();
-    else if (a == "--steps") o.steps = std::stoi(value());
-    else if (a == "--threads") o.threads = std::stoi(value());
-    else if (a == "--new-tokens") o.new_tokens = std::stoi(value());
-    else if (a == "--decode-batch") o.decode_batch = std::stoi(value());
-    else if (a == "--python") o.python = value();
-    else if (a == "--no-ref") o.ref = false;
-    else mg::fail_input("unknown argument " + a);
-  }
-  return o;
+void add_options(CLI::App& app, Options& o, bool& no_ref) {
+  app.add_option("--pos", o.pos, "position encoding: rope, learned or none")->capture_default_str();
+  app.add_option("--steps", o.steps, "timed training steps")->capture_default_str();
+  app.add_option("--threads", o.threads, "CPU threads (also for the PyTorch reference)")->capture_default_str();
+  app.add_option("--new-tokens", o.new_tokens, "tokens decoded after each prompt")->capture_default_str();
+  app.add_option("--decode-batch", o.decode_batch, "prompts decoded at once")->capture_default_str();
+  app.add_option("--python", o.python,
+                 "python with torch for the reference (default: $MINDGAP_PYTHON, the venv, python3)");
+  app.add_flag("--no-ref", no_ref, "skip the PyTorch eager reference");
 }
 
 mg::GptConfig tiny(const std::string& pos, int max_seq) {
@@ -188,8 +180,13 @@ std::string fmt(double v, const char* f = "%.0f") {
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
+  Options o;
+  bool no_ref = false;
+  CLI::App app{"training throughput of the tiny GPT, against PyTorch eager, and KV-cached decoding"};
+  add_options(app, o, no_ref);
+  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
+  o.ref = !no_ref;
   try {
-    Options o = parse(argc, argv);
     mg::set_threads(o.threads);
     auto cfg = tiny(o.pos, 64);
     std::string shape = "L4 H4 d128 V32, " + o.pos + ", batch " + std::to_string(o.batch) + " x seq " +

@@ -7,6 +7,7 @@
 
 #include "core/tasks/verification.h"
 #include "core/tokenizer.h"
+#include "tools/bench_cli.h"
 
 namespace {
 
@@ -52,7 +53,9 @@ void bench(const mg::TaskConfig& config, mg::Range d, const std::string& label) 
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  CLI::App app{"throughput of problem generation, grading, wrong answers and the tokenizer (no options)"};
+  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
   mg::TaskConfig c;
   c.name = "addition";
   bench(c, {1, 5}, "addition");

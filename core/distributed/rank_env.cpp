@@ -36,26 +36,26 @@ int required_int(const char* name, const char* because, long lo, long hi) {
 
 constexpr long kMaxRanks = 1 << 20;
 
-RankInfo from_open_mpi() {
+// The world size and rank (both required once either is set) and, when set, the local rank,
+// from a launcher's three variables.
+RankInfo read_ranks(const char* launcher, const char* size_var, const char* rank_var, const char* local_rank_var) {
   RankInfo info;
-  info.launcher = "mpirun";
-  const char* anchor = env("OMPI_COMM_WORLD_SIZE") ? "OMPI_COMM_WORLD_SIZE" : "OMPI_COMM_WORLD_RANK";
-  info.world_size = required_int("OMPI_COMM_WORLD_SIZE", anchor, 1, kMaxRanks);
-  info.rank = required_int("OMPI_COMM_WORLD_RANK", anchor, 0, info.world_size - 1);
-  // Old launchers may lack the local rank; then each node's ranks cannot be told apart,
-  // and 0 is the only safe guess for a one-node job.
-  if (auto v = env("OMPI_COMM_WORLD_LOCAL_RANK"))
-    info.local_rank = parse_int("OMPI_COMM_WORLD_LOCAL_RANK", *v, 0, info.world_size - 1);
+  info.launcher = launcher;
+  const char* anchor = env(size_var) ? size_var : rank_var;
+  info.world_size = required_int(size_var, anchor, 1, kMaxRanks);
+  info.rank = required_int(rank_var, anchor, 0, info.world_size - 1);
+  if (auto v = env(local_rank_var)) info.local_rank = parse_int(local_rank_var, *v, 0, info.world_size - 1);
   return info;
 }
 
+RankInfo from_open_mpi() {
+  // Old launchers may lack the local rank; then each node's ranks cannot be told apart,
+  // and 0 is the only safe guess for a one-node job.
+  return read_ranks("mpirun", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_RANK");
+}
+
 RankInfo from_torchrun() {
-  RankInfo info;
-  info.launcher = "torchrun";
-  const char* anchor = env("WORLD_SIZE") ? "WORLD_SIZE" : "RANK";
-  info.world_size = required_int("WORLD_SIZE", anchor, 1, kMaxRanks);
-  info.rank = required_int("RANK", anchor, 0, info.world_size - 1);
-  if (auto v = env("LOCAL_RANK")) info.local_rank = parse_int("LOCAL_RANK", *v, 0, info.world_size - 1);
+  RankInfo info = read_ranks("torchrun", "WORLD_SIZE", "RANK", "LOCAL_RANK");
   if (auto v = env("MASTER_ADDR")) {
     if (v->empty()) fail_input("MASTER_ADDR is set but empty");
     info.master_addr = *v;
