@@ -103,6 +103,16 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   return gather_samples(ctx, mine);
 }
 
+GapMetrics measure_gap(const std::vector<ScoredSample>& samples, const ImproveConfig& improve,
+                       std::vector<Kept>* selected) {
+  FilterConfig no_dedup = improve.filter;
+  no_dedup.dedup = false;
+  std::vector<Kept> kept = filter_samples(samples, no_dedup);
+  GapMetrics gap = gap_metrics(samples, kept, improve.pass_k);
+  if (selected) *selected = std::move(kept);
+  return gap;
+}
+
 namespace {
 
 nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
@@ -162,12 +172,8 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   }
   times["verify"] = since(t);
 
-  // The gap is measured on the filtered distribution before deduplication; training uses the
-  // deduplicated set with the same weights.
-  FilterConfig no_dedup = imp.filter;
-  no_dedup.dedup = false;
-  const std::vector<Kept> selected = filter_samples(samples, no_dedup);
-  GapMetrics gap = gap_metrics(samples, selected, imp.pass_k);
+  std::vector<Kept> selected;
+  GapMetrics gap = measure_gap(samples, imp, &selected);
   std::vector<Kept> kept;
   if (writer.has("kept.jsonl")) {
     kept = read_kept(dir / "kept.jsonl");

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "trainers/run_context.h"
+#include "trainers/filter.h"
+#include "trainers/gap_metrics.h"
 #include "trainers/scored_sample.h"
 
 namespace mg {
@@ -21,6 +23,11 @@ std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round,
 // self-verification scores by the recipe's method (by rank, gathered).
 std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
                                        const std::vector<ScoredSample>& samples);
+
+// The gap of a round: measured on the filtered distribution before deduplication (training
+// then uses the deduplicated set with the same weights); `selected` receives that set.
+GapMetrics measure_gap(const std::vector<ScoredSample>& samples, const ImproveConfig& improve,
+                       std::vector<Kept>* selected = nullptr);
 
 // The label of a run in studies: the verify method and format, or the control arm.
 std::string arm_label(const Recipe& recipe);

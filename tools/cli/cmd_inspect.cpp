@@ -81,8 +81,7 @@ Action add_gap(CLI::App& app) {
     auto problems = round_problems(ctx, round);
     auto samples = stage_generate(ctx, model, round, problems);
     samples = stage_verify(ctx, model, round, problems, samples);
-    auto kept = filter_samples(samples, ctx.recipe.improve.filter);
-    auto record = to_json(gap_metrics(samples, kept, ctx.recipe.improve.pass_k));
+    auto record = to_json(measure_gap(samples, ctx.recipe.improve));
     record["round"] = a->round;
     record["arm"] = arm_label(ctx.recipe);
     record["control_arm"] = is_control_arm(ctx.recipe.improve.filter.method);
