@@ -17,7 +17,7 @@ namespace {
 std::string mpirun_env() {
   return "env -u OMPI_COMM_WORLD_RANK -u OMPI_COMM_WORLD_SIZE -u OMPI_COMM_WORLD_LOCAL_RANK "
          "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE "
-         "timeout 300 mpirun -np 2 --oversubscribe --bind-to none";
+         "timeout 120 mpirun -np 2 --oversubscribe --bind-to none";
 }
 
 }  // namespace
