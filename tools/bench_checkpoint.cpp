@@ -14,7 +14,7 @@
 #include "core/manifest.h"
 #include "core/runtime.h"
 #include "core/safetensors.h"
-#include "tools/bench_cli.h"
+#include "tools/parse_args.h"
 
 namespace stdfs = std::filesystem;
 
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   stdfs::path dir = stdfs::temp_directory_path() / ("mg_bench_checkpoint_" + std::to_string(::getpid()));
   CLI::App app{"checkpoint I/O throughput: safetensors save/load, SHA-256 and a round commit"};
   app.add_option("dir", dir, "scratch directory, removed at the end (default: a fresh one under the temp dir)");
-  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
+  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   mg::set_threads(1);
   stdfs::create_directories(dir);
   std::printf("%-10s %10s %12s %12s %12s %14s\n", "params", "MB", "save MB/s", "load MB/s", "sha256 MB/s",

@@ -17,7 +17,7 @@
 #include "core/distributed/communicator.h"
 #include "core/errors.h"
 #include "core/runtime.h"
-#include "tools/bench_cli.h"
+#include "tools/parse_args.h"
 
 namespace {
 
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   Options o;
   CLI::App app{"all-reduce bandwidth of the Communicator, and the data-parallel scaling it predicts"};
   add_options(app, o);
-  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
+  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   try {
     return run(o);
   } catch (const mg::Error& e) {

@@ -16,7 +16,7 @@
 #include "kernels/cpu_peak_memory.h"
 #include "kernels/logprob.h"
 #include "kernels/sampling.h"
-#include "tools/bench_cli.h"
+#include "tools/parse_args.h"
 #ifdef MINDGAP_HAVE_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
   bool cpu_only = false;
   CLI::App app{"the custom kernels against their naive libtorch versions: time and peak memory"};
   app.add_flag("--cpu-only", cpu_only, "CPU rows only, even when a GPU is visible");
-  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
+  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   mg::set_threads(1);
   std::vector<Row> rows;
   const torch::Device cpu(torch::kCPU);

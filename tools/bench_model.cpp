@@ -23,7 +23,7 @@
 #include "models/decoder.h"
 #include "models/flops.h"
 #include "models/gpt.h"
-#include "tools/bench_cli.h"
+#include "tools/parse_args.h"
 
 namespace {
 
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
   bool no_ref = false;
   CLI::App app{"training throughput of the tiny GPT, against PyTorch eager, and KV-cached decoding"};
   add_options(app, o, no_ref);
-  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
+  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   o.ref = !no_ref;
   try {
     mg::set_threads(o.threads);

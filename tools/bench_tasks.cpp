@@ -7,7 +7,7 @@
 
 #include "core/tasks/verification.h"
 #include "core/tokenizer.h"
-#include "tools/bench_cli.h"
+#include "tools/parse_args.h"
 
 namespace {
 
@@ -55,7 +55,7 @@ void bench(const mg::TaskConfig& config, mg::Range d, const std::string& label) 
 
 int main(int argc, char** argv) {
   CLI::App app{"throughput of problem generation, grading, wrong answers and the tokenizer (no options)"};
-  if (auto rc = mg::bench::parse_args(app, argc, argv)) return *rc;
+  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   mg::TaskConfig c;
   c.name = "addition";
   bench(c, {1, 5}, "addition");

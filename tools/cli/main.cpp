@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/runtime.h"
 #include "tools/cli/commands.h"
+#include "tools/parse_args.h"
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
@@ -27,14 +28,7 @@ int main(int argc, char** argv) {
   add(mg::cli::add_gap);
   add(mg::cli::add_export);
   add(mg::cli::add_compare);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return 2;
-  }
+  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   try {
     for (auto& [sub, action] : commands)
       if (sub->parsed()) return action();

@@ -1,11 +1,11 @@
 #pragma once
-// The benchmarks' command lines (CLI11, as the mindgap binary): one call that parses and says
-// whether to go on, with the exit codes of DESIGN.md (0 after --help, 2 for bad input).
+// Command-line parsing shared by the mindgap binary and the benchmarks (CLI11): one call that
+// parses and says whether to go on, with the exit codes of DESIGN.md (0 after --help, 2 for bad input).
 #include <CLI/CLI.hpp>
 
 #include <optional>
 
-namespace mg::bench {
+namespace mg::cli {
 
 // Parses argv into the options declared on `app`. Returns the exit code when the program should
 // stop now (--help printed, or a parse error printed on stderr), else nothing.
@@ -21,4 +21,4 @@ inline std::optional<int> parse_args(CLI::App& app, int argc, char** argv) {
   return std::nullopt;
 }
 
-}  // namespace mg::bench
+}  // namespace mg::cli
