@@ -1,37 +1,19 @@
 // Bad input through the real binary: every malformed recipe gives one "error: <file>: <key>:
 // ..." line on stderr, exit code 2, no stack trace, and nothing created or changed on disk.
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-
 #include <filesystem>
 #include <fstream>
 
-#include "core/fs.h"
+#include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;
 
+using mg::testing::run_mindgap;
+
 namespace {
-
-struct CliResult {
-  int code;
-  std::string err;
-};
-
-CliResult run_cli(const std::string& args, const fs::path& scratch) {
-  fs::path err = scratch / "stderr.txt";
-  std::string cmd = std::string(MG_BINARY_DIR) + "/mindgap " + args + " > /dev/null 2> " + err.string();
-  int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, mg::fs::read_file(err)};
-}
 
 class CliErrors : public ::testing::Test {
  protected:
-  void SetUp() override {
-    scratch = fs::temp_directory_path() / ("mg_cli_" + std::to_string(::getpid()) + "_" +
-                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(scratch);
-    fs::create_directories(scratch);
-  }
+  void SetUp() override { scratch = mg::testing::scratch_dir("cli"); }
   void TearDown() override { fs::remove_all(scratch); }
   fs::path write(const std::string& name, const std::string& text) {
     fs::path p = scratch / name;
@@ -111,7 +93,7 @@ TEST_F(CliErrors, EveryMalformedRecipeIsOneCleanError) {
   for (const auto& c : kCases) {
     fs::path run = scratch / (std::string("run_") + c.name);
     fs::path file = write(std::string(c.name) + ".yaml", c.text(run));
-    auto res = run_cli("run " + file.string() + " " + c.overrides, scratch);
+    auto res = run_mindgap("run " + file.string() + " " + c.overrides, scratch);
     EXPECT_EQ(res.code, 2) << c.name << ": " << res.err;
     EXPECT_EQ(res.err.rfind("error: ", 0), 0u) << c.name << ": " << res.err;
     EXPECT_NE(res.err.find(c.must_name), std::string::npos) << c.name << ": " << res.err;
@@ -121,24 +103,24 @@ TEST_F(CliErrors, EveryMalformedRecipeIsOneCleanError) {
 }
 
 TEST_F(CliErrors, MissingAndUnreadableFiles) {
-  auto res = run_cli("run " + (scratch / "nope.yaml").string(), scratch);
+  auto res = run_mindgap("run " + (scratch / "nope.yaml").string(), scratch);
   EXPECT_EQ(res.code, 2);
   EXPECT_NE(res.err.find("nope.yaml: cannot read"), std::string::npos) << res.err;
-  res = run_cli("run " + scratch.string(), scratch);  // a directory is not a recipe
+  res = run_mindgap("run " + scratch.string(), scratch);  // a directory is not a recipe
   EXPECT_EQ(res.code, 2) << res.err;
 }
 
 TEST_F(CliErrors, ValidRecipeCreatesRunDirAndResumeRefusesChangedKeys) {
   fs::path run = scratch / "run";
   fs::path file = write("ok.yaml", recipe(run));
-  auto res = run_cli("run " + file.string() + " --check", scratch);
+  auto res = run_mindgap("run " + file.string() + " --check", scratch);
   EXPECT_EQ(res.code, 0) << res.err;
   EXPECT_FALSE(fs::exists(run)) << "--check changes nothing";
-  res = run_cli("run " + file.string() + " pretrain.steps=0 improve.rounds=0", scratch);
+  res = run_mindgap("run " + file.string() + " pretrain.steps=0 improve.rounds=0", scratch);
   EXPECT_EQ(res.code, 0) << res.err;
   ASSERT_TRUE(fs::exists(run / "recipe.yaml"));
   std::string stored = mg::fs::read_file(run / "recipe.yaml");
-  res = run_cli("run " + file.string() + " pretrain.steps=0 improve.rounds=0 model.d_model=64 pretrain.lr=0.01", scratch);
+  res = run_mindgap("run " + file.string() + " pretrain.steps=0 improve.rounds=0 model.d_model=64 pretrain.lr=0.01", scratch);
   EXPECT_EQ(res.code, 2);
   EXPECT_NE(res.err.find("model.d_model"), std::string::npos) << res.err;
   EXPECT_NE(res.err.find("pretrain.lr"), std::string::npos) << res.err;
@@ -150,7 +132,7 @@ TEST_F(CliErrors, NonEmptyForeignDirectoryIsRefused) {
   fs::create_directories(run);
   write("foreign/data.txt", "keep me");
   fs::path file = write("ok.yaml", recipe(run));
-  auto res = run_cli("run " + file.string(), scratch);
+  auto res = run_mindgap("run " + file.string(), scratch);
   EXPECT_EQ(res.code, 2);
   EXPECT_NE(res.err.find("not empty"), std::string::npos) << res.err;
   EXPECT_EQ(mg::fs::read_file(run / "data.txt"), "keep me");
@@ -158,8 +140,8 @@ TEST_F(CliErrors, NonEmptyForeignDirectoryIsRefused) {
 }
 
 TEST_F(CliErrors, HelpAndVersion) {
-  EXPECT_EQ(run_cli("--version", scratch).code, 0);
+  EXPECT_EQ(run_mindgap("--version", scratch).code, 0);
   for (const char* sub : {"run", "pretrain", "improve", "eval", "sample", "gap", "export", "compare"})
-    EXPECT_EQ(run_cli(std::string(sub) + " --help", scratch).code, 0) << sub;
-  EXPECT_EQ(run_cli("frobnicate", scratch).code, 2);
+    EXPECT_EQ(run_mindgap(std::string(sub) + " --help", scratch).code, 0) << sub;
+  EXPECT_EQ(run_mindgap("frobnicate", scratch).code, 2);
 }
