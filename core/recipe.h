@@ -22,6 +22,12 @@ struct TaskConfig {
   int size = 4;              // sudoku: 4 or 9
   Range holes{4, 6};         // sudoku: empty cells per puzzle
   bool reverse_answer = true;  // arithmetic answers least-significant digit first
+  // Arithmetic operands written least-significant digit first too, and zero-padded to pad_to
+  // digits (0: unpadded). Together they give every problem of the task one layout, in which
+  // answer digit i sits at the same distance from operand digits i at every i and length:
+  // what lets rope/none positions carry an algorithm to lengths never trained on.
+  bool reverse_operands = false;
+  int pad_to = 0;
   int eval_prompts = 500;    // held-out prompts for greedy accuracy
 };
 
@@ -51,6 +57,10 @@ struct PretrainConfig {
   double verdict_weight = 1.0;   // loss weight of verdict tokens
   int eval_every = 250;
   int log_every = 50;
+  // Stop at the first eval (every eval_every steps) whose held-out greedy accuracy reaches
+  // this: studies start every seed from the same accuracy, not the same step count (seeds
+  // cross the same accuracy hundreds of steps apart). Above 1: off, run every step.
+  double stop_at_greedy = 2.0;
 };
 
 struct SamplingConfig {

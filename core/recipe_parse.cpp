@@ -211,6 +211,15 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
                                               (sudoku ? " (use holes)" : " (use digits)"));
     if (values.empty()) v.fail("improve.curriculum." + key, "needs at least one value");
   }
+  if (!sudoku && r.task.pad_to > 0) {
+    int widest = r.task.digits.hi;
+    auto it = r.improve.curriculum.find("digits");
+    if (it != r.improve.curriculum.end())
+      for (int d : it->second) widest = std::max(widest, d);
+    if (r.task.pad_to < widest)
+      v.fail("task.pad_to", std::to_string(r.task.pad_to) + " is narrower than the widest operand (" +
+                                std::to_string(widest) + " digits, task.digits or improve.curriculum)");
+  }
   if (sudoku && r.task.holes.hi > r.task.size * r.task.size)
     v.fail("task.holes", "more holes than cells in a " + std::to_string(r.task.size) + "x" +
                              std::to_string(r.task.size) + " grid");

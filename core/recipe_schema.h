@@ -63,6 +63,8 @@ void visit_recipe(Recipe& r, V& v) {
     v.field("size", t.size, Check<int>([](const int& s) { return (s == 4 || s == 9) ? "" : "must be 4 or 9"; }));
     v.field("holes", t.holes, range_within(0, 81));
     v.field("reverse_answer", t.reverse_answer);
+    v.field("reverse_operands", t.reverse_operands);
+    v.field("pad_to", t.pad_to, between(0, 40));
     v.field("eval_prompts", t.eval_prompts, at_least(1));
   });
   v.section("tokenizer", [&] { v.field("vocab_size", r.tokenizer.vocab_size, between(24, 65536)); });
@@ -89,6 +91,7 @@ void visit_recipe(Recipe& r, V& v) {
     v.field("verdict_weight", p.verdict_weight, between(0.0, 100.0));
     v.field("eval_every", p.eval_every, at_least(1));
     v.field("log_every", p.log_every, at_least(1));
+    v.field("stop_at_greedy", p.stop_at_greedy, Check<double>([](const double& g) { return g >= 0 ? "" : "must be >= 0 (above 1: off)"; }));
   });
   v.section("improve", [&] {
     auto& i = r.improve;

@@ -71,6 +71,7 @@ const BadCase kCases[] = {
     {"bad_filter_method", [](const fs::path& r) { return recipe(r); }, "improve.filter.method=top", "improve.filter.method"},
     {"digits_reversed", [](const fs::path& r) { return recipe(r); }, "task.digits=[3,1]", "task.digits"},
     {"digits_not_pair", [](const fs::path& r) { return recipe(r); }, "task.digits=[1,2,3]", "task.digits"},
+    {"pad_narrower_than_digits", [](const fs::path& r) { return recipe(r); }, "task.pad_to=1", "task.pad_to"},
     {"section_not_map", [](const fs::path& r) { return recipe(r, "improve: 5\n"); }, "", "improve: expected a mapping"},
     {"syntax_error",
      [](const fs::path& r) { return "task: {name: addition\nmodel: [\n" + r.string(); }, "", "line "},

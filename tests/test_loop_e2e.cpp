@@ -147,6 +147,39 @@ TEST_F(LoopE2E, CurriculumMeasuresEveryDifficulty) {
   EXPECT_TRUE(rounds[1]["greedy"].contains("3")) << "earlier difficulties are measured again (forgetting)";
 }
 
+// The curriculum in the fixed-width layout (operands reversed and zero-padded to 4 digits):
+// the recipe reaches the task, and every round runs and is measured at its difficulty.
+TEST_F(LoopE2E, CurriculumWithPaddedOperands) {
+  auto run = scratch / "curriculum_padded";
+  auto res = run_mindgap("run " + micro_recipe() + " run.dir=" + run.string() +
+                             " 'improve.curriculum={digits: [3, 4]}' task.reverse_operands=true task.pad_to=4"
+                             " model.max_seq=40",
+                         scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto rounds = rounds_of(run);
+  ASSERT_EQ(rounds.size(), 2u);
+  EXPECT_EQ(rounds[1]["difficulty"], nlohmann::json({4, 4}));
+  EXPECT_TRUE(rounds[1]["greedy"].contains("4"));
+  auto recipe = mg::fs::read_file(run / "recipe.yaml");
+  EXPECT_NE(recipe.find("pad_to: 4"), std::string::npos) << recipe;
+}
+
+// pretrain.stop_at_greedy ends pretraining at the first eval that reaches it (0: the first).
+TEST_F(LoopE2E, PretrainStopsAtGreedyTarget) {
+  auto run = scratch / "early";
+  auto res = run_mindgap("pretrain " + micro_recipe() + " run.dir=" + run.string() +
+                             " pretrain.stop_at_greedy=0 pretrain.eval_every=4",
+                         scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto state = nlohmann::json::parse(mg::fs::read_file(run / "round-0000" / "state.json"));
+  EXPECT_EQ(state["step"], 4);
+  EXPECT_NE(res.err.find("pretraining stops at step 4"), std::string::npos) << res.err;
+  int steps_logged = 0;
+  for (const auto& m : mg::read_metrics(run / "metrics.jsonl"))
+    if (m.value("kind", "") == "pretrain_step") ++steps_logged;
+  EXPECT_EQ(steps_logged, 1) << "log_every 4: one step record, then the stop";
+}
+
 TEST_F(LoopE2E, CorruptNewestRoundFallsBackAndOfflineCommandsWork) {
   auto run = scratch / "run";
   ASSERT_EQ(run_mindgap("run " + micro_recipe() + " run.dir=" + run.string() + " improve.rounds=1", scratch).code, 0);

@@ -141,6 +141,41 @@ TEST(Generators, DeterministicInSeedAndIndex) {
   }
 }
 
+// Operands least significant digit first, zero-padded to a fixed width: every problem has
+// one layout, whatever its number of significant digits.
+TEST(Generators, PaddedReversedOperands) {
+  for (auto name : {"addition", "multiplication"}) {
+    mg::TaskConfig c;
+    c.name = name;
+    c.reverse_operands = true;
+    c.pad_to = 6;
+    auto t = mg::make_task(c);
+    const char op = std::string(name) == "addition" ? '+' : '*';
+    std::set<size_t> sizes;
+    for (uint64_t i = 0; i < 500; ++i) {
+      auto p = t->generate(3, i, {1, 4});
+      sizes.insert(p.prompt.size() + p.answer.size());
+      ASSERT_EQ(p.prompt.find(op), 6u) << p.prompt;
+      ASSERT_TRUE(t->grade(p.prompt, p.answer)) << p.prompt << p.answer;
+      // Digits 5 and 6 (the last two written) are padding: the numbers have at most 4 digits.
+      EXPECT_EQ(p.prompt.substr(4, 2), "00") << p.prompt;
+      std::string wrong = t->wrong_answer(p, 11);
+      EXPECT_FALSE(t->grade(p.prompt, wrong)) << p.prompt << wrong;
+      EXPECT_EQ(wrong.size(), p.answer.size()) << p.prompt << wrong;
+    }
+    EXPECT_EQ(sizes, (std::set<size_t>{static_cast<size_t>(t->max_chars({1, 4}))})) << name;
+  }
+  mg::TaskConfig c;
+  c.name = "addition";
+  c.reverse_operands = true;
+  c.pad_to = 4;
+  auto t = mg::make_task(c);
+  EXPECT_TRUE(t->grade("2600+5800=", "74100"));  // 62 + 85 = 147, every part reversed
+  EXPECT_TRUE(t->grade("9900+1000=", "00100"));  // 99 + 1 = 100
+  EXPECT_FALSE(t->grade("2600+5800=", "75100"));
+  EXPECT_FALSE(t->grade("2600+5800=", "741"));   // the answer is as wide as the operands + 1
+}
+
 TEST(Generators, ArithmeticRangesAndMaxChars) {
   for (auto name : {"addition", "multiplication"}) {
     auto t = task(name);

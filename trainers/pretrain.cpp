@@ -68,6 +68,7 @@ PretrainSummary pretrain(RunContext& ctx) {
   auto start = std::chrono::steady_clock::now();
   double tokens = 0, loss_avg = 0, flops = 0;
   const double flops_token = flops_per_token(model->config(), ctx.recipe.model.max_seq / 2, /*training=*/true);
+  int steps_done = cfg.steps;
   for (int step = 0; step < cfg.steps; ++step) {
     std::vector<Example> batch;
     batch.reserve(cfg.batch);
@@ -95,18 +96,24 @@ PretrainSummary pretrain(RunContext& ctx) {
       ctx.metrics->write({{"kind", "eval"}, {"step", step + 1}, {"greedy", e.greedy},
                           {"verdict_acc", e.verdict_accuracy}, {"verdict_auroc", e.verdict_auroc},
                           {"seconds", secs}, {"flops", flops}});
+      if (e.greedy >= cfg.stop_at_greedy) {  // every rank saw the same all-reduced accuracy
+        steps_done = step + 1;
+        log::info("greedy " + std::to_string(e.greedy) + " reached pretrain.stop_at_greedy " +
+                  std::to_string(cfg.stop_at_greedy) + ": pretraining stops at step " + std::to_string(steps_done));
+        break;
+      }
     }
   }
   double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress.finish();
   auto e = evaluate_now(ctx, model, ctx.recipe.task.eval_prompts);
   PretrainSummary s{e.greedy, e.verdict_accuracy, e.verdict_auroc, tokens / std::max(train_secs, 1e-9), flops, train_secs};
-  nlohmann::json state = {{"round", 0}, {"step", cfg.steps}, {"greedy", s.greedy},
+  nlohmann::json state = {{"round", 0}, {"step", steps_done}, {"greedy", s.greedy},
                           {"verdict_accuracy", s.verdict_accuracy}, {"verdict_auroc", s.verdict_auroc},
                           {"tokens_per_s", s.tokens_per_s}, {"flops", s.flops}, {"seconds", s.seconds},
                           {"tokens", tokens}, {"device", ctx.device.str()}, {"precision", ctx.precision},
                           {"world_size", ctx.comm->world_size()}, {"parameters", model->num_parameters()}};
-  ctx.metrics->write({{"kind", "eval"}, {"step", cfg.steps}, {"greedy", s.greedy}, {"verdict_acc", s.verdict_accuracy},
+  ctx.metrics->write({{"kind", "eval"}, {"step", steps_done}, {"greedy", s.greedy}, {"verdict_acc", s.verdict_accuracy},
                       {"verdict_auroc", s.verdict_auroc}, {"seconds", train_secs}, {"flops", flops}, {"final", true}});
   log::info("pretrained in " + std::to_string(static_cast<int>(train_secs)) + " s: greedy " + std::to_string(s.greedy) +
             ", verdict accuracy " + std::to_string(s.verdict_accuracy) + ", verdict AUROC " +

@@ -13,7 +13,7 @@ std::string AdditionTask::compute(const std::string& a, const std::string& b) co
 int AdditionTask::answer_width(int len_a, int len_b) const { return std::max(len_a, len_b) + 1; }
 
 int AdditionTask::max_chars(Range difficulty) const {
-  int hi = std::max(difficulty.hi, 1);
+  int hi = written_digits(std::max(difficulty.hi, 1));
   return (2 * hi + 2) + (hi + 1);  // "a+b=" and the padded sum
 }
 

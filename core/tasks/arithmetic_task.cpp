@@ -28,9 +28,23 @@ Problem ArithmeticTask::generate(uint64_t seed, uint64_t index, Range difficulty
   std::string a = decimal::random_number(rng, len_a);
   std::string b = decimal::random_number(rng, len_b);
   Problem p;
-  p.prompt = a + op() + b + "=";
-  p.answer = *decimal::format_answer(compute(a, b), answer_width(len_a, len_b), reverse_);
+  p.prompt = write_operand(a) + op() + write_operand(b) + "=";
+  p.answer = *decimal::format_answer(compute(a, b), answer_width(written_digits(len_a), written_digits(len_b)),
+                                     format_.reverse_answer);
   return p;
+}
+
+std::string ArithmeticTask::write_operand(const std::string& value) const {
+  std::string s = value;
+  if (static_cast<int>(s.size()) < format_.pad_to) s.insert(0, static_cast<size_t>(format_.pad_to) - s.size(), '0');
+  if (format_.reverse_operands) std::reverse(s.begin(), s.end());
+  return s;
+}
+
+std::string ArithmeticTask::read_operand(const std::string& written) const {
+  std::string s = written;
+  if (format_.reverse_operands) std::reverse(s.begin(), s.end());
+  return s;
 }
 
 bool ArithmeticTask::parse(const std::string& prompt, std::string* a, std::string* b) const {
@@ -47,9 +61,9 @@ std::optional<std::string> ArithmeticTask::solve(const std::string& prompt) cons
   std::string a, b;
   if (!parse(prompt, &a, &b)) return std::nullopt;
   // The width follows the operands as written, so "007+1=" pads like any 3-digit operand.
-  return decimal::format_answer(compute(a, b),
+  return decimal::format_answer(compute(read_operand(a), read_operand(b)),
                                 answer_width(static_cast<int>(a.size()), static_cast<int>(b.size())),
-                                reverse_);
+                                format_.reverse_answer);
 }
 
 bool ArithmeticTask::grade(const std::string& prompt, const std::string& answer) const {
@@ -67,18 +81,22 @@ std::string ArithmeticTask::wrong_answer(const Problem& p, uint64_t seed) const 
   Rng rng(derive_seed({seed, stable_hash(p.prompt), stable_hash(right)}));
   if (parse(p.prompt, &a, &b)) {
     int width = answer_width(static_cast<int>(a.size()), static_cast<int>(b.size()));
+    // Slips act on the numbers, not on their padding (a carry dropped at a padded zero
+    // would change nothing).
+    a = decimal::strip_zeros(read_operand(a));
+    b = decimal::strip_zeros(read_operand(b));
     std::string value = compute(a, b);
     for (int attempt = 0; attempt < 16; ++attempt) {
       std::optional<std::string> text;
       switch (rng.uniform(0, 3)) {
         case 0:  // a slip typical of the operation (dropped carry, wrong partial product)
-          text = decimal::format_answer(slip(a, b, rng), width, reverse_);
+          text = decimal::format_answer(slip(a, b, rng), width, format_.reverse_answer);
           break;
         case 1: {  // off by 10^k
           int k = rng.uniform(0, std::max(0, static_cast<int>(value.size()) - 1));
           auto v = rng.uniform(0, 1) ? std::optional<std::string>(decimal::add_power_of_ten(value, k))
                                      : decimal::subtract_power_of_ten(value, k);
-          if (v) text = decimal::format_answer(*v, width, reverse_);
+          if (v) text = decimal::format_answer(*v, width, format_.reverse_answer);
           break;
         }
         case 2: {  // two neighbouring digits transposed
@@ -99,7 +117,7 @@ std::string ArithmeticTask::wrong_answer(const Problem& p, uint64_t seed) const 
         text = t;
       }
       // Leading zeros of a plain (non-reversed) answer would be a format change, not a slip.
-      bool plain_ok = reverse_ || text->size() == 1 || (*text)[0] != '0';
+      bool plain_ok = format_.reverse_answer || text->size() == 1 || (*text)[0] != '0';
       // A plain answer can change length (99+1=100 without its carry is 0); such slips are
       // taken only once same-length ones have failed, so wrong answers keep the format.
       bool length_ok = text->size() == right.size() || attempt >= 8;

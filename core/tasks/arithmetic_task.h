@@ -1,7 +1,10 @@
 #pragma once
 // What addition and multiplication share: prompts "a<op>b=", operand lengths drawn from the
 // difficulty range, a fixed-width answer, an exact grader that recomputes the answer from the
-// prompt, and near-miss wrong answers.
+// prompt, and near-miss wrong answers. Operands may be written as they are ("62+5=") or
+// least significant digit first and zero-padded to a fixed width ("2600+5000=" for pad 4):
+// the layout in which length generalisation is learnable (see TaskConfig).
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -10,9 +13,15 @@
 
 namespace mg::tasks {
 
+struct ArithmeticFormat {
+  bool reverse_answer = true;
+  bool reverse_operands = false;
+  int pad_to = 0;  // operands zero-padded to this many digits; 0: as they are
+};
+
 class ArithmeticTask : public Task {
  public:
-  explicit ArithmeticTask(bool reverse_answer) : reverse_(reverse_answer) {}
+  explicit ArithmeticTask(ArithmeticFormat format) : format_(format) {}
 
   Problem generate(uint64_t seed, uint64_t index, Range difficulty) const override;
   bool grade(const std::string& prompt, const std::string& answer) const override;
@@ -27,13 +36,18 @@ class ArithmeticTask : public Task {
   virtual std::string compute(const std::string& a, const std::string& b) const = 0;
   // Digits of the reversed, zero-padded answer for operands of these lengths.
   virtual int answer_width(int len_a, int len_b) const = 0;
+  // Digits an operand of at most `digits` significant digits takes in the prompt.
+  int written_digits(int digits) const { return std::max(digits, format_.pad_to); }
   // A plausible wrong value of a <op> b from a slip typical of this operation (may by chance
   // equal the right one: the caller checks).
   virtual std::string slip(const std::string& a, const std::string& b, Rng& rng) const = 0;
 
  private:
+  // The operands as written in the prompt (padding and digit order as the format says).
   bool parse(const std::string& prompt, std::string* a, std::string* b) const;
-  bool reverse_;
+  std::string write_operand(const std::string& value) const;
+  std::string read_operand(const std::string& written) const;  // back to most significant first
+  ArithmeticFormat format_;
 };
 
 // FNV-1a of a string: a hash that is the same on every platform (std::hash is not).

@@ -11,7 +11,7 @@ std::string MultiplicationTask::compute(const std::string& a, const std::string&
 }
 
 int MultiplicationTask::max_chars(Range difficulty) const {
-  int hi = std::max(difficulty.hi, 1);
+  int hi = written_digits(std::max(difficulty.hi, 1));
   return (2 * hi + 2) + 2 * hi;  // "a*b=" and the padded product
 }
 

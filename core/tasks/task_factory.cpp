@@ -8,9 +8,9 @@
 namespace mg {
 
 std::unique_ptr<Task> make_task(const TaskConfig& config) {
-  if (config.name == "addition") return std::make_unique<tasks::AdditionTask>(config.reverse_answer);
-  if (config.name == "multiplication")
-    return std::make_unique<tasks::MultiplicationTask>(config.reverse_answer);
+  tasks::ArithmeticFormat format{config.reverse_answer, config.reverse_operands, config.pad_to};
+  if (config.name == "addition") return std::make_unique<tasks::AdditionTask>(format);
+  if (config.name == "multiplication") return std::make_unique<tasks::MultiplicationTask>(format);
   if (config.name == "sudoku") return std::make_unique<tasks::SudokuTask>(config.size);
   fail_input("task.name: unknown task '" + config.name +
              "' (expected addition, multiplication or sudoku)");
