@@ -86,6 +86,37 @@ TEST_F(LoopE2E, ResumeAtEveryStageBoundaryIsBitIdentical) {
             mg::fs::read_file(straight / "round-0002" / "kept.jsonl"));
 }
 
+// A run killed during pretraining resumes from the last in-pretraining checkpoint (every
+// eval_every steps) and ends bit-identical; an unreadable checkpoint is reported and
+// pretraining starts again from step 0, with the same result.
+TEST_F(LoopE2E, PretrainResumesFromItsCheckpoint) {
+  const std::string every = " pretrain.eval_every=4";
+  auto straight = scratch / "straight", broken = scratch / "broken", corrupt = scratch / "corrupt";
+  ASSERT_EQ(run_mindgap("pretrain " + micro_recipe() + every + " run.dir=" + straight.string(), scratch).code, 0);
+  for (const auto& dir : {broken, corrupt}) {
+    auto res = run_mindgap("pretrain " + micro_recipe() + every + " run.dir=" + dir.string(), scratch,
+                           "MINDGAP_STOP_AFTER=0:step8");
+    ASSERT_EQ(res.code, 75) << res.err;
+    ASSERT_TRUE(fs::exists(dir / "round-0000.tmp" / "pretrain.json"));
+    EXPECT_FALSE(fs::exists(dir / "round-0000.tmp" / "pretrain-0000004.safetensors")) << "older step removed";
+  }
+  std::ofstream(corrupt / "round-0000.tmp" / "pretrain-0000008.safetensors", std::ios::trunc) << "junk";
+
+  auto res = run_mindgap("pretrain " + micro_recipe() + every + " run.dir=" + broken.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_NE(res.err.find("resuming pretraining after step 8"), std::string::npos) << res.err;
+  res = run_mindgap("pretrain " + micro_recipe() + every + " run.dir=" + corrupt.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_NE(res.err.find("starts again from step 0"), std::string::npos) << res.err;
+
+  const auto want = mg::fs::read_file(straight / "round-0000" / "model.safetensors");
+  for (const auto& dir : {broken, corrupt}) {
+    EXPECT_EQ(mg::fs::read_file(dir / "round-0000" / "model.safetensors"), want) << dir;
+    for (const auto& e : fs::directory_iterator(dir / "round-0000"))
+      EXPECT_NE(e.path().filename().string().rfind("pretrain", 0), 0u) << e.path() << ": left in the round";
+  }
+}
+
 TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
   auto base = scratch / "base";
   // Pretrained once with both verdict formats taught (mc cot and score), then forked per arm.

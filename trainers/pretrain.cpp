@@ -1,7 +1,9 @@
 #include "trainers/pretrain.h"
 
 #include <chrono>
+#include <optional>
 
+#include "core/distributed/communicator.h"
 #include "core/distributed/grad_sync.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -10,9 +12,11 @@
 #include "models/flops.h"
 #include "trainers/evaluate.h"
 #include "trainers/optimizer.h"
+#include "trainers/pretrain_checkpoint.h"
 #include "trainers/pretrain_data.h"
 #include "trainers/schedule.h"
 #include "trainers/seeds.h"
+#include "trainers/stop_hook.h"
 #include "trainers/train_step.h"
 
 namespace mg {
@@ -32,6 +36,16 @@ EvalPoint evaluate_now(RunContext& ctx, Gpt& model, int n_prompts) {
   e.verdict_accuracy = v.accuracy;
   e.verdict_auroc = v.auroc;
   return e;
+}
+
+// Every rank resumes from the same checkpoint, or none does (a rank that could not read it
+// would otherwise train from another state than the others).
+bool agree_on_checkpoint(Communicator& comm, const std::optional<PretrainProgress>& resumed) {
+  if (comm.world_size() == 1) return true;
+  auto steps = comm.all_gather_bytes(std::to_string(resumed ? resumed->step : -1));
+  for (const auto& s : steps)
+    if (s != steps[0]) return false;
+  return true;
 }
 
 PretrainSummary summary_from_state(const nlohmann::json& state) {
@@ -56,20 +70,32 @@ PretrainSummary pretrain(RunContext& ctx) {
   const auto& cfg = ctx.recipe.pretrain;
   const Range difficulty = difficulty_for_round(ctx.recipe, 0);
   const uint64_t seed = ctx.recipe.run.seed;
+  const auto partial_dir = ctx.run.round_tmp(0);
   Gpt model = make_model(ctx);
-  if (ctx.comm->world_size() > 1) broadcast_parameters(*model, *ctx.comm);
   auto optimizer = make_adamw(*model, cfg.lr, cfg.weight_decay);
+  auto resumed = load_pretrain_checkpoint(partial_dir, model, *optimizer, ctx.device);
+  if (!agree_on_checkpoint(*ctx.comm, resumed)) {
+    // A load that failed half-way may have filled some tensors: start from a clean slate.
+    model = make_model(ctx);
+    optimizer = make_adamw(*model, cfg.lr, cfg.weight_decay);
+    resumed.reset();
+  }
+  if (ctx.comm->world_size() > 1) broadcast_parameters(*model, *ctx.comm);
+  const PretrainProgress from = resumed.value_or(PretrainProgress{});
+  if (resumed) log::info("resuming pretraining after step " + std::to_string(from.step) + " (its checkpoint in " +
+                         partial_dir.filename().string() + ")");
   log::info("pretraining " + std::to_string(model->num_parameters()) + " parameters for " +
             std::to_string(cfg.steps) + " steps on " + ctx.device.str() + " (" + ctx.precision + ", " +
             std::to_string(ctx.comm->world_size()) + " rank(s))");
 
   const int eval_prompts_during = std::min(ctx.recipe.task.eval_prompts, 200);
   Progress progress("pretrain", cfg.steps, "steps", 5.0, ctx.writer());
-  auto start = std::chrono::steady_clock::now();
-  double tokens = 0, loss_avg = 0, flops = 0;
+  auto start = std::chrono::steady_clock::now() -
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(from.seconds));
+  double tokens = from.tokens, loss_avg = 0, flops = from.flops;
   const double flops_token = flops_per_token(model->config(), ctx.recipe.model.max_seq / 2, /*training=*/true);
   int steps_done = cfg.steps;
-  for (int step = 0; step < cfg.steps; ++step) {
+  for (int step = from.step; step < cfg.steps; ++step) {
     std::vector<Example> batch;
     batch.reserve(cfg.batch);
     for (int i = 0; i < cfg.batch; ++i)
@@ -80,7 +106,7 @@ PretrainSummary pretrain(RunContext& ctx) {
     ctx.comm->all_reduce_sum(tok_t);
     tokens += tok_t[0].item<double>();
     flops += tok_t[0].item<double>() * flops_token;
-    loss_avg = step == 0 ? r.loss : 0.95 * loss_avg + 0.05 * r.loss;
+    loss_avg = step == from.step ? r.loss : 0.95 * loss_avg + 0.05 * r.loss;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char extra[128];
     std::snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss_avg, tokens / std::max(secs, 1e-9));
@@ -102,6 +128,9 @@ PretrainSummary pretrain(RunContext& ctx) {
                   std::to_string(cfg.stop_at_greedy) + ": pretraining stops at step " + std::to_string(steps_done));
         break;
       }
+      if (ctx.writer()) save_pretrain_checkpoint(partial_dir, {step + 1, tokens, flops, secs}, model, *optimizer);
+      ctx.comm->barrier();
+      maybe_stop_after(0, "step" + std::to_string(step + 1));
     }
   }
   double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -120,6 +149,7 @@ PretrainSummary pretrain(RunContext& ctx) {
             std::to_string(s.verdict_auroc));
   if (ctx.writer()) {
     RoundWriter writer(ctx.run, 0);
+    remove_pretrain_checkpoint(writer.dir());
     save_safetensors(writer.dir() / "model.safetensors", module_state(*model), {{"round", "0"}});
     save_optimizer(writer.dir() / "optimizer.pt", *optimizer);
     fs::write_file_atomic(writer.dir() / "state.json", state.dump(2));

@@ -1,7 +1,6 @@
 #include "trainers/round_loop.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <limits>
 
 #include "core/fs.h"
@@ -16,6 +15,7 @@
 #include "trainers/round_report.h"
 #include "trainers/sample_io.h"
 #include "trainers/seeds.h"
+#include "trainers/stop_hook.h"
 #include "trainers/verify.h"
 
 namespace mg {
@@ -123,16 +123,6 @@ nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
     greedy[key] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
   }
   return greedy;
-}
-
-// MINDGAP_STOP_AFTER=<round>:<stage> ends the process right after that stage's output is on
-// disk, as a kill at that boundary would: the resume tests use it.
-void maybe_stop_after(int round, const std::string& stage) {
-  const char* spec = std::getenv("MINDGAP_STOP_AFTER");
-  if (spec && std::string(spec) == std::to_string(round) + ":" + stage) {
-    log::warn("stopping after round " + std::to_string(round) + " stage " + stage + " (MINDGAP_STOP_AFTER)");
-    std::_Exit(75);
-  }
 }
 
 // Saves a stage's output on rank 0 once it is complete, then every rank moves on together.

@@ -1,0 +1,82 @@
+#include "trainers/pretrain_checkpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "core/checkpoint.h"
+#include "core/errors.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/safetensors.h"
+
+namespace mg {
+
+namespace stdfs = std::filesystem;
+
+namespace {
+
+const char* kIndex = "pretrain.json";
+
+std::string step_name(int step, const char* suffix) {
+  char name[64];
+  std::snprintf(name, sizeof name, "pretrain-%07d%s", step, suffix);
+  return name;
+}
+
+// Every pretrain-* file but those of `keep_step` (-1: all of them).
+void remove_checkpoint_files(const stdfs::path& dir, int keep_step) {
+  std::error_code ec;
+  if (!stdfs::is_directory(dir, ec)) return;
+  const std::string keep = keep_step >= 0 ? step_name(keep_step, "") : std::string("\n");
+  for (const auto& e : stdfs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("pretrain", 0) != 0 || name.rfind(keep, 0) == 0) continue;
+    if (keep_step >= 0 && name == kIndex) continue;
+    stdfs::remove(e.path(), ec);
+  }
+}
+
+}  // namespace
+
+void save_pretrain_checkpoint(const stdfs::path& dir, const PretrainProgress& progress, Gpt& model,
+                              torch::optim::Optimizer& optimizer) {
+  std::error_code ec;
+  stdfs::create_directories(dir, ec);
+  if (ec) fail_input(dir.string() + ": cannot create (" + ec.message() + ")");
+  const std::string weights = step_name(progress.step, ".safetensors");
+  const std::string opt = step_name(progress.step, ".optimizer.pt");
+  save_safetensors(dir / weights, module_state(*model), {{"round", "0"}, {"step", std::to_string(progress.step)}});
+  save_optimizer(dir / opt, optimizer);
+  nlohmann::json index = {{"step", progress.step}, {"tokens", progress.tokens}, {"flops", progress.flops},
+                          {"seconds", progress.seconds}, {"model", weights}, {"optimizer", opt}};
+  fs::write_file_atomic(dir / kIndex, index.dump(2));
+  remove_checkpoint_files(dir, progress.step);
+}
+
+std::optional<PretrainProgress> load_pretrain_checkpoint(const stdfs::path& dir, Gpt& model,
+                                                         torch::optim::Optimizer& optimizer,
+                                                         const torch::Device& device) {
+  if (!fs::exists(dir / kIndex)) return std::nullopt;
+  try {
+    auto index = nlohmann::json::parse(fs::read_file(dir / kIndex));
+    PretrainProgress p;
+    p.step = index.at("step").get<int>();
+    p.tokens = index.at("tokens").get<double>();
+    p.flops = index.at("flops").get<double>();
+    p.seconds = index.at("seconds").get<double>();
+    auto weights = dir / index.at("model").get<std::string>();
+    load_module_state(*model, load_safetensors(weights), weights.string());
+    model->to(device);
+    load_optimizer(dir / index.at("optimizer").get<std::string>(), optimizer);
+    return p;
+  } catch (const std::exception& e) {  // mg::Error from the loaders, or malformed JSON
+    log::warn((dir / kIndex).string() + ": pretraining checkpoint unusable (" + e.what() +
+              "); pretraining starts again from step 0");
+    return std::nullopt;
+  }
+}
+
+void remove_pretrain_checkpoint(const stdfs::path& dir) { remove_checkpoint_files(dir, -1); }
+
+}  // namespace mg
