@@ -114,6 +114,10 @@ struct RunConfig {
   std::string device = "auto";     // auto | cpu | cuda
   std::string precision = "auto";  // auto | fp32 | bf16
   int threads = 2;
+  // Seconds a collective waits for the other ranks before the job is ended (a stuck rank).
+  double dist_timeout_s = 600;
+  // Gradients all-reduced bucket by bucket while the backward pass still runs (false: after it).
+  bool overlap_grad_sync = true;
 };
 
 struct Recipe {
@@ -137,8 +141,8 @@ Recipe parse_recipe(const std::string& yaml_text, const std::string& source,
 std::string recipe_to_yaml(const Recipe& recipe);
 // Flat "a.b.c" -> value text, for comparing recipes.
 std::map<std::string, std::string> flatten_recipe(const Recipe& recipe);
-// Keys whose values differ and that change results (run.dir, run.threads, improve.rounds and
-// the stop rule may change on resume).
+// Keys whose values differ and that change results (run.dir, run.threads, the distributed
+// timeout and gradient overlap, improve.rounds and the stop rule may change on resume).
 std::vector<std::string> result_changing_differences(const Recipe& a, const Recipe& b);
 
 // The difficulty of round `round` (0 = pretraining): the task's range, or the curriculum's value.

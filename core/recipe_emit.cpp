@@ -123,7 +123,10 @@ std::map<std::string, std::string> flatten_recipe(const Recipe& recipe) {
 
 std::vector<std::string> result_changing_differences(const Recipe& a, const Recipe& b) {
   // Keys that may change between a run and its resume without changing what is computed.
-  static const std::set<std::string> free_keys = {"run.dir", "run.threads", "improve.rounds",
+  // The overlap changes only the order in which buckets travel: the sums are the same up to
+  // float rounding, like a change of run.threads.
+  static const std::set<std::string> free_keys = {"run.dir", "run.threads", "run.dist_timeout_s",
+                                                  "run.overlap_grad_sync", "improve.rounds",
                                                   "improve.stop_when_relative_gap_below"};
   auto fa = flatten_recipe(a), fb = flatten_recipe(b);
   std::vector<std::string> diff;

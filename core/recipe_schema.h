@@ -137,6 +137,8 @@ void visit_recipe(Recipe& r, V& v) {
     v.field("device", u.device, one_of({"auto", "cpu", "cuda"}));
     v.field("precision", u.precision, one_of({"auto", "fp32", "bf16"}));
     v.field("threads", u.threads, between(1, 256));
+    v.field("dist_timeout_s", u.dist_timeout_s, between(1.0, 86400.0));
+    v.field("overlap_grad_sync", u.overlap_grad_sync);
   });
 }
 

@@ -65,6 +65,17 @@ TEST(Recipe, OverrideErrorsNameTheCommandLine) {
   EXPECT_NE(msg.find("is not a section"), std::string::npos) << msg;
 }
 
+TEST(Recipe, DistributedKeys) {
+  auto r = mg::parse_recipe(kMinimal, "r.yaml");
+  EXPECT_DOUBLE_EQ(r.run.dist_timeout_s, 600);
+  EXPECT_TRUE(r.run.overlap_grad_sync);
+  r = mg::parse_recipe(kMinimal, "r.yaml", {"run.dist_timeout_s=2.5", "run.overlap_grad_sync=false"});
+  EXPECT_DOUBLE_EQ(r.run.dist_timeout_s, 2.5);
+  EXPECT_FALSE(r.run.overlap_grad_sync);
+  auto msg = error_of(kMinimal, {"run.dist_timeout_s=0"});
+  EXPECT_NE(msg.find("run.dist_timeout_s: must be in [1"), std::string::npos) << msg;
+}
+
 TEST(Recipe, UnknownKeySuggestsNearest) {
   auto msg = error_of(std::string(kMinimal) + "improve: {samples_per_promt: 4}\n");
   EXPECT_NE(msg.find("improve.samples_per_promt: unknown key (did you mean 'improve.samples_per_prompt'?)"),
@@ -83,7 +94,9 @@ TEST(Recipe, YamlRoundTripIsExact) {
 
 TEST(Recipe, ResultChangingDifferences) {
   auto a = mg::parse_recipe(kMinimal, "a.yaml");
-  auto b = mg::parse_recipe(kMinimal, "b.yaml", {"improve.rounds=9", "run.threads=1", "run.dir=y"});
+  auto b = mg::parse_recipe(kMinimal, "b.yaml",
+                            {"improve.rounds=9", "run.threads=1", "run.dir=y", "run.dist_timeout_s=30",
+                             "run.overlap_grad_sync=false"});
   EXPECT_TRUE(mg::result_changing_differences(a, b).empty());
   auto c = mg::parse_recipe(kMinimal, "c.yaml", {"pretrain.lr=0.5", "run.seed=7"});
   auto diff = mg::result_changing_differences(a, c);

@@ -1,4 +1,6 @@
-// All-reduce bandwidth of the Communicator, and the data-parallel scaling it predicts.
+// All-reduce bandwidth of the Communicator, a data-parallel training step of the tiny model
+// with the gradient all-reduce after the backward pass or overlapped with it, and the
+// data-parallel scaling the bandwidth predicts.
 //   mpirun -np 2 --oversubscribe --bind-to none build/bench_dist            (CPU ranks, MPI)
 //   mpirun -np <gpus> build/bench_dist --device cuda                        (NCCL)
 //   build/bench_dist --step-ms 4.2                                          (prediction only)
@@ -8,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,8 +18,11 @@
 #include <torch/torch.h>
 
 #include "core/distributed/communicator.h"
+#include "core/distributed/grad_sync.h"
+#include "core/distributed/overlapped_grad_sync.h"
 #include "core/errors.h"
 #include "core/runtime.h"
+#include "models/gpt.h"
 #include "tools/parse_args.h"
 
 namespace {
@@ -28,6 +34,9 @@ struct Options {
   int64_t params = 812'000;  // the tiny model of DESIGN.md (fp32 gradients: ~3.2 MB)
   std::vector<double> step_ms = {1, 2, 5, 10, 20, 100};
   int gpus = 8;
+  int step_batch = 32;  // sequences per rank in the training-step comparison
+  int step_seq = 32;
+  int steps = 7;        // timed steps per block of the comparison
   // Published nccl-tests all_reduce_perf busbw at large sizes, one node: 8x H100 SXM
   // (NVLink 4 + NVSwitch) 460-480 GB/s, 8x A100 SXM (NVLink 3) 230-250 GB/s. The latency
   // term is an assumption: ~20 us for a small single-node all-reduce.
@@ -44,6 +53,24 @@ void add_options(CLI::App& app, Options& o) {
       ->capture_default_str();
   app.add_option("--gpus", o.gpus, "GPUs in the prediction")->capture_default_str();
   app.add_option("--latency-us", o.latency_us, "all-reduce latency assumed in the prediction")->capture_default_str();
+  app.add_option("--step-batch", o.step_batch, "sequences per rank in the training-step comparison")
+      ->capture_default_str();
+  app.add_option("--step-seq", o.step_seq, "sequence length in the training-step comparison")->capture_default_str();
+  app.add_option("--steps", o.steps, "timed steps per block of the training-step comparison")->capture_default_str();
+}
+
+// The slowest rank's value: a step is as slow as its slowest rank.
+double slowest_rank(mg::Communicator& comm, double mine) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.9e", mine);  // std::to_string keeps only 6 decimals
+  double slowest = 0;
+  for (auto& s : comm.all_gather_bytes(text)) slowest = std::max(slowest, std::stod(s));
+  return slowest;
+}
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
 }
 
 // Seconds per all-reduce of `bytes` of float32: the median over blocks of the slowest rank's
@@ -64,14 +91,61 @@ double time_all_reduce(mg::Communicator& comm, const torch::Device& device, int6
     for (int i = 0; i < iters; ++i) comm.all_reduce_sum(t);
     sync();
     double mine = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / iters;
-    char text[32];
-    std::snprintf(text, sizeof(text), "%.9e", mine);  // std::to_string keeps only 6 decimals
-    double slowest = 0;
-    for (auto& s : comm.all_gather_bytes(text)) slowest = std::max(slowest, std::stod(s));
-    block_means.push_back(slowest);
+    block_means.push_back(slowest_rank(comm, mine));
   }
-  std::nth_element(block_means.begin(), block_means.begin() + blocks / 2, block_means.end());
-  return block_means[blocks / 2];
+  return median(block_means);
+}
+
+// One data-parallel step of the tiny model (DESIGN.md's shape, vocabulary 64) without the
+// optimizer: forward, backward and the gradient all-reduce, after backward or overlapped.
+void dp_step(mg::Gpt& model, mg::Communicator& comm, const torch::Tensor& tokens, bool overlap) {
+  model->zero_grad();
+  std::optional<mg::OverlappedGradSync> sync;
+  if (overlap) sync.emplace(*model, comm);
+  auto logits = model->forward(tokens.narrow(1, 0, tokens.size(1) - 1));
+  auto target = tokens.narrow(1, 1, tokens.size(1) - 1);
+  torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}), target.reshape({-1})).backward();
+  if (overlap) sync->finish();
+  else mg::all_reduce_gradients(*model, comm);
+}
+
+// Milliseconds per step, after the backward pass and overlapped: blocks of each alternate, so
+// that load from other processes falls on both; the median of the slowest rank's block means.
+void compare_overlap(mg::Communicator& comm, const torch::Device& device, const Options& o) {
+  mg::GptConfig cfg;
+  cfg.vocab = 64;
+  cfg.max_seq = std::max(64, o.step_seq);
+  torch::manual_seed(1);
+  mg::Gpt model(cfg);
+  model->to(device);
+  mg::broadcast_parameters(*model, comm);
+  torch::manual_seed(100 + comm.rank());
+  auto tokens = torch::randint(64, {o.step_batch, o.step_seq + 1}, torch::TensorOptions(torch::kInt64).device(device));
+  auto sync = [&] {
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+  };
+  mg::OverlappedGradSync probe(*model, comm);  // only to report its bucket count
+  size_t buckets = probe.buckets();
+  probe.finish();
+  for (bool overlap : {false, true}) dp_step(model, comm, tokens, overlap);  // warm-up
+  std::vector<double> ms[2];
+  for (int block = 0; block < 7; ++block) {
+    for (int overlap = 0; overlap < 2; ++overlap) {
+      comm.barrier();
+      auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < o.steps; ++i) dp_step(model, comm, tokens, overlap != 0);
+      sync();
+      double mine = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / o.steps;
+      ms[overlap].push_back(slowest_rank(comm, mine) * 1e3);
+    }
+  }
+  double after = median(ms[0]), overlapped = median(ms[1]);
+  if (comm.rank() == 0)
+    std::printf("\ntraining step (forward + backward + gradient all-reduce, no optimizer), %lld parameters, "
+                "batch %d x %d per rank, %zu overlapped buckets:\n  all-reduce after backward %8.2f ms\n"
+                "  overlapped with backward  %8.2f ms   (%.2fx)\n",
+                static_cast<long long>(model->num_parameters()), o.step_batch, o.step_seq, buckets, after,
+                overlapped, after / overlapped);
 }
 
 void measure(mg::Communicator& comm, const torch::Device& device, const Options& o) {
@@ -125,8 +199,10 @@ int run(const Options& o) {
   torch::Device device = mg::pick_device(o.device, info.local_rank);
   auto comm = mg::make_communicator(info, device);
   mg::run_or_abort(*comm, [&] {
-    if (comm->world_size() > 1) measure(*comm, device, o);
-    else std::printf("one rank: no all-reduce to measure (launch with mpirun -np 2)\n");
+    if (comm->world_size() > 1) {
+      measure(*comm, device, o);
+      compare_overlap(*comm, device, o);
+    } else std::printf("one rank: no all-reduce to measure (launch with mpirun -np 2)\n");
     if (comm->rank() == 0) predict(o);
   });
   return 0;

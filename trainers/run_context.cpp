@@ -55,7 +55,7 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
   set_threads(recipe.run.threads);
   ctx.device = pick_device(recipe.run.device, ranks.local_rank);
   ctx.precision = pick_precision(recipe.run.precision, ctx.device);
-  ctx.comm = make_communicator(ranks, ctx.device);
+  ctx.comm = make_communicator(ranks, ctx.device, recipe.run.dist_timeout_s);
   // Every rank checks the directory before rank 0 changes anything; then all agree.
   bool ok = true;
   std::string why;

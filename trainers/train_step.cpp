@@ -1,6 +1,9 @@
 #include "trainers/train_step.h"
 
+#include <optional>
+
 #include "core/distributed/grad_sync.h"
+#include "core/distributed/overlapped_grad_sync.h"
 #include "trainers/autocast.h"
 #include "trainers/loss.h"
 #include "trainers/optimizer.h"
@@ -34,14 +37,21 @@ StepResult train_step(RunContext& ctx, Gpt& model, torch::optim::Optimizer& opti
   model->train();
   optimizer.zero_grad();
   double local_loss = 0;
-  for (auto& b : batches) {
+  const bool overlap = W > 1 && ctx.recipe.run.overlap_grad_sync;
+  std::optional<OverlappedGradSync> sync;
+  for (size_t m = 0; m < batches.size(); ++m) {
+    // Only the last micro-step's backward completes the gradients: its hooks send them.
+    if (overlap && m + 1 == batches.size()) sync.emplace(*model, *ctx.comm);
     AutocastScope autocast(ctx.precision, ctx.device.is_cuda());
-    auto wl = weighted_loss(model, b, ctx.device);
+    auto wl = weighted_loss(model, batches[m], ctx.device);
     // Scaled by W because gradients are averaged over ranks below.
     (wl.sum * (static_cast<double>(W) / total_weight)).backward();
     local_loss += wl.sum.item<double>();
   }
-  if (W > 1) {
+  if (overlap) {
+    if (!sync) sync.emplace(*model, *ctx.comm);  // no examples on this rank: it still joins
+    sync->finish();
+  } else if (W > 1) {
     for (auto& p : model->parameters())  // a rank with no examples still joins the all-reduce
       if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
     all_reduce_gradients(*model, *ctx.comm);

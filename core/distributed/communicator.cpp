@@ -24,13 +24,24 @@ void Communicator::agree(bool ok, const std::string& what) {
   if (!failed.empty()) fail_internal(what + ": failed on " + dist::name_ranks(failed));
 }
 
-std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torch::Device& device) {
+std::unique_ptr<PendingCollective> Communicator::all_reduce_sum_async(torch::Tensor t) {
+  // Done by the time it returns, so the handle has nothing left to do.
+  struct Completed final : PendingCollective {
+    void wait() override {}
+    bool test() override { return true; }
+  };
+  all_reduce_sum(t);
+  return std::make_unique<Completed>();
+}
+
+std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torch::Device& device, double timeout_s) {
   if (info.world_size < 1 || info.rank < 0 || info.rank >= info.world_size)
     fail_input("invalid rank " + std::to_string(info.rank) + " of " + std::to_string(info.world_size));
+  if (!(timeout_s > 0)) fail_input("the collective timeout must be positive, got " + std::to_string(timeout_s));
   if (info.world_size == 1) return dist::make_single_communicator();
   if (device.is_cuda()) {
 #ifdef MINDGAP_HAVE_NCCL
-    return dist::make_nccl_communicator(info, device);
+    return dist::make_nccl_communicator(info, device, timeout_s);
 #else
     fail_input("CUDA ranks need NCCL, and this mindgap was built without it (needs CUDA and MPI)");
 #endif
@@ -39,7 +50,7 @@ std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torc
   if (info.launcher != "mpirun")
     fail_input(std::to_string(info.world_size) + " CPU ranks launched by " + info.launcher +
                ": CPU ranks communicate over MPI, launch them with mpirun");
-  return dist::make_mpi_communicator(info);
+  return dist::make_mpi_communicator(info, timeout_s);
 #else
   fail_input("world size " + std::to_string(info.world_size) +
              " needs MPI, and this mindgap was built without it (MINDGAP_MPI=OFF or no MPI found)");

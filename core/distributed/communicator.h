@@ -13,6 +13,23 @@
 
 namespace mg {
 
+// How long a collective waits for the other ranks before it gives up (recipe key
+// run.dist_timeout_s): a rank that is alive but stuck would otherwise hold every other rank
+// in the collective forever.
+constexpr double kDefaultDistTimeoutS = 600;
+
+// A collective in flight. wait() returns once it completed on this rank; it throws mg::Error
+// when the other ranks have not joined within the communicator's timeout. The tensor handed
+// to the collective must be left alone until then.
+class PendingCollective {
+ public:
+  virtual ~PendingCollective() = default;
+  virtual void wait() = 0;
+  // Lets the collective progress without blocking (MPI moves nonblocking collectives along
+  // only inside MPI calls); true once it completed.
+  virtual bool test() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -23,6 +40,11 @@ class Communicator {
   virtual void all_reduce_sum(torch::Tensor& t) = 0;
   // Sum / world_size; floating-point tensors only.
   void all_reduce_mean(torch::Tensor& t);
+  // all_reduce_sum started now and finished by the handle's wait(), so that work can run
+  // while it travels (gradients of later layers during the backward pass). Same types as
+  // all_reduce_sum; collectives must still be started in the same order on every rank.
+  // The default runs the blocking all_reduce_sum at once (the single process).
+  virtual std::unique_ptr<PendingCollective> all_reduce_sum_async(torch::Tensor t);
   virtual void broadcast(torch::Tensor& t, int root) = 0;
   // Variable-length buffers (empty allowed), one per rank, in rank order.
   virtual std::vector<std::string> all_gather_bytes(const std::string& mine) = 0;
@@ -38,7 +60,10 @@ class Communicator {
 
 // world_size 1 -> "single" (no MPI_Init); a CUDA device -> NCCL (the unique id travels over
 // MPI under mpirun, over a c10d TCPStore at MASTER_ADDR:MASTER_PORT under torchrun); else MPI.
-std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torch::Device& device);
+// Every collective of a multi-rank communicator throws mg::Error when the other ranks have not
+// joined it within `timeout_s` seconds (run_or_abort then ends the job).
+std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torch::Device& device,
+                                                double timeout_s = kDefaultDistTimeoutS);
 
 // Runs `body` on this rank. In a multi-rank job an exception is logged with the rank and
 // turned into comm.abort(its exit code): the failing rank ends the job instead of leaving

@@ -1,6 +1,8 @@
 // Data-parallel gradients on CPU ranks (mpirun -np 2): one all-reduced step on per-rank
-// slices of a batch gives the single-process gradient of the whole batch.
+// slices of a batch gives the single-process gradient of the whole batch, whether the
+// all-reduce runs after the backward pass or overlapped with it.
 #include "core/distributed/grad_sync.h"
+#include "core/distributed/overlapped_grad_sync.h"
 #include "tests/mpi/mpi_test_env.h"
 
 namespace {
@@ -35,8 +37,12 @@ std::vector<torch::Tensor> grads_of(Net& net) {
   return out;
 }
 
+enum class Sync { After, Overlapped, OverlappedAccumulated };
+
 // Gradients of an all-reduced step on this rank's slice, and of one process on everything.
-void compare_with_single_process(torch::ScalarType dtype, size_t bucket_bytes, double tol) {
+// OverlappedAccumulated: the slice in two micro-steps, only the second one's backward synced.
+void compare_with_single_process(torch::ScalarType dtype, size_t bucket_bytes, double tol,
+                                 Sync sync = Sync::After) {
   const int64_t n = 8 * comm().world_size();
   auto [x, y] = batch(n, dtype);
 
@@ -61,9 +67,24 @@ void compare_with_single_process(torch::ScalarType dtype, size_t bucket_bytes, d
   int64_t per_rank = n / comm().world_size();
   auto xs = x.narrow(0, comm().rank() * per_rank, per_rank);
   auto ys = y.narrow(0, comm().rank() * per_rank, per_rank);
-  torch::mse_loss(net.forward(xs), ys).backward();
-  auto local = grads_of(net);
-  mg::all_reduce_gradients(net, comm(), bucket_bytes);
+  std::vector<torch::Tensor> local;
+  if (sync == Sync::After) {
+    torch::mse_loss(net.forward(xs), ys).backward();
+    local = grads_of(net);
+    mg::all_reduce_gradients(net, comm(), bucket_bytes);
+  } else if (sync == Sync::Overlapped) {
+    mg::OverlappedGradSync overlapped(net, comm(), bucket_bytes);
+    torch::mse_loss(net.forward(xs), ys).backward();
+    local = grads_of(net);
+    overlapped.finish();
+  } else {
+    int64_t half = per_rank / 2;  // equal halves: the mean of the two means is the slice's mean
+    (torch::mse_loss(net.forward(xs.narrow(0, 0, half)), ys.narrow(0, 0, half)) / 2).backward();
+    mg::OverlappedGradSync overlapped(net, comm(), bucket_bytes);
+    (torch::mse_loss(net.forward(xs.narrow(0, half, half)), ys.narrow(0, half, half)) / 2).backward();
+    local = grads_of(net);
+    overlapped.finish();
+  }
   auto got = grads_of(net);
 
   ASSERT_EQ(got.size(), expected.size());
@@ -84,6 +105,45 @@ TEST(GradSync, OneBucketFloat32) { compare_with_single_process(torch::kFloat32, 
 TEST(GradSync, TinyBucketsFloat32) { compare_with_single_process(torch::kFloat32, 64, 1e-5); }
 
 TEST(GradSync, Float64) { compare_with_single_process(torch::kFloat64, 1 << 10, 1e-12); }
+
+TEST(GradSync, OverlappedOneBucketFloat32) {
+  compare_with_single_process(torch::kFloat32, 4 << 20, 1e-5, Sync::Overlapped);
+}
+
+TEST(GradSync, OverlappedTinyBucketsFloat32) { compare_with_single_process(torch::kFloat32, 64, 1e-5, Sync::Overlapped); }
+
+TEST(GradSync, OverlappedFloat64) { compare_with_single_process(torch::kFloat64, 1 << 10, 1e-12, Sync::Overlapped); }
+
+TEST(GradSync, OverlappedWithAccumulation) {
+  compare_with_single_process(torch::kFloat32, 256, 1e-5, Sync::OverlappedAccumulated);
+}
+
+// Every parameter in the graph: the hooks start every bucket before backward returns, and the
+// result is exactly that of the all-reduce after backward.
+TEST(GradSync, OverlappedBucketsStartDuringBackward) {
+  auto make = [] {
+    torch::manual_seed(11);
+    return torch::nn::Sequential(torch::nn::Linear(6, 32), torch::nn::Tanh(), torch::nn::Linear(32, 32),
+                                 torch::nn::Tanh(), torch::nn::Linear(32, 3));
+  };
+  torch::manual_seed(20 + comm().rank());
+  auto x = torch::randn({5, 6});
+  auto after = make();
+  torch::mse_loss(after->forward(x), torch::zeros({5, 3})).backward();
+  mg::all_reduce_gradients(*after, comm(), 512);
+
+  auto overlapped = make();
+  mg::OverlappedGradSync sync(*overlapped, comm(), 512);
+  torch::mse_loss(overlapped->forward(x), torch::zeros({5, 3})).backward();
+  EXPECT_GT(sync.buckets(), 3u);
+  EXPECT_EQ(sync.started_by_hooks(), sync.buckets());
+  sync.finish();
+  auto a = after->parameters(), b = overlapped->parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i].grad(), b[i].grad())) << "parameter " << i;
+  // The hooks are gone: another backward pass starts nothing.
+  torch::mse_loss(overlapped->forward(x), torch::zeros({5, 3})).backward();
+}
 
 TEST(GradSync, BroadcastCopiesBuffers) {
   torch::manual_seed(5 + comm().rank());

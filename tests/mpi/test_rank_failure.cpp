@@ -1,7 +1,8 @@
 // A rank that fails must end the whole job, with a message naming it, instead of leaving the
 // other ranks in a collective. Run under `mpirun -np 2` by ctest like the other MPI tests:
 // rank 0 launches its own `mpirun -np 2` jobs of this binary in helper mode, in which rank 1
-// fails while rank 0 waits in a collective; the other outer rank has nothing to do.
+// fails (or hangs, alive) while rank 0 waits in a collective; the other outer rank has
+// nothing to do.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <sys/wait.h>
@@ -42,10 +43,29 @@ int run_unwind_helper() {
   return 0;
 }
 
+// Collectives give up after this long in the "stuck" modes.
+constexpr double kStuckTimeoutS = 2;
+
+// Helper modes "stuck" and "stuck_async": rank 1 is alive but does not join a collective for
+// far longer than the timeout; rank 0's collective must give up and end the job.
+int run_stuck_helper(const std::string& mode) {
+  auto comm = mg::make_communicator(mg::discover_ranks(), torch::Device(torch::kCPU), kStuckTimeoutS);
+  mg::run_or_abort(*comm, [&] {
+    comm->barrier();
+    if (comm->rank() == 1) std::this_thread::sleep_for(std::chrono::seconds(60));
+    auto t = torch::ones({4});
+    if (mode == "stuck_async") comm->all_reduce_sum_async(t)->wait();
+    else comm->all_reduce_sum(t);
+  });
+  std::printf("helper rank %d finished normally\n", comm->rank());
+  return 0;
+}
+
 // Helper mode: the job whose rank 1 fails in the way `mode` names.
 int run_helper(const std::string& mode) {
   mg::set_threads(1);
   if (mode == "unwind") return run_unwind_helper();
+  if (mode.rfind("stuck", 0) == 0) return run_stuck_helper(mode);
   auto comm = mg::make_communicator(mg::discover_ranks(), torch::Device(torch::kCPU));
   mg::run_or_abort(*comm, [&] {
     comm->barrier();
@@ -104,10 +124,10 @@ JobResult launch(const std::string& mode) {
   return r;
 }
 
-void expect_job_ended(const JobResult& r, const std::vector<std::string>& mentions) {
+void expect_job_ended(const JobResult& r, const std::vector<std::string>& mentions, double within_s = 60) {
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.status, 124) << "the job hung:\n" << r.output;
-  EXPECT_LT(r.seconds, 60.0) << r.output;
+  EXPECT_LT(r.seconds, within_s) << r.output;
   for (auto& m : mentions) EXPECT_NE(r.output.find(m), std::string::npos) << "no '" << m << "' in:\n" << r.output;
   EXPECT_EQ(r.output.find("finished normally"), std::string::npos) << r.output;
 }
@@ -136,6 +156,19 @@ TEST(RankFailure, ExceptionPastTheCommunicatorEndsTheJob) {
   auto r = launch("unwind");
   expect_job_ended(r, {"rank 1 of 2 is leaving with an exception in flight"});
   std::printf("unwind: job ended in %.1f s with status %d\n", r.seconds, r.status);
+}
+
+TEST(RankFailure, StuckRankTimesOutTheCollective) {
+  auto r = launch("stuck");
+  // Rank 1 sleeps for 60 s: the job ends long before, through rank 0's timeout.
+  expect_job_ended(r, {"rank 0 of 2 failed: rank 0: all_reduce_sum timed out after 2 s", "run.dist_timeout_s"}, 10);
+  std::printf("stuck: job ended in %.1f s with status %d\n", r.seconds, r.status);
+}
+
+TEST(RankFailure, StuckRankTimesOutTheAsyncCollective) {
+  auto r = launch("stuck_async");
+  expect_job_ended(r, {"rank 0: all_reduce_sum timed out after 2 s"}, 10);
+  std::printf("stuck_async: job ended in %.1f s with status %d\n", r.seconds, r.status);
 }
 
 }  // namespace
