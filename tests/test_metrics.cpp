@@ -154,6 +154,25 @@ TEST_F(MetricsTest, PlotGapWritesAPng) {
   EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
 }
 
+// A study (several seeds per arm) is drawn per arm, mean and band; the runs may have
+// different numbers of rounds.
+TEST_F(MetricsTest, PlotGapOfAStudyGroupsRunsByArm) {
+  if (!python_has_matplotlib()) {
+    std::printf("skipping: %s has no matplotlib\n", mg::plot_python().c_str());
+    GTEST_SKIP() << "no matplotlib for " << mg::plot_python();
+  }
+  std::vector<stdfs::path> runs;
+  for (int seed = 1; seed <= 3; ++seed)
+    for (const char* arm : {"mc", "none"}) {
+      runs.push_back(dir_ / (std::string(arm) + std::to_string(seed)));
+      write_run(runs.back(), arm, 0.5 + 0.05 * seed);
+    }
+  auto png = dir_ / "study.png";
+  mg::plot_gap(runs, png);
+  ASSERT_TRUE(stdfs::exists(png));
+  EXPECT_EQ(mg::fs::read_file(png).substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
 TEST_F(MetricsTest, PlotGapFailureIsAWarningNotAnError) {
   stdfs::create_directories(dir_ / "empty_run");
   std::ofstream(dir_ / "empty_run" / "metrics.jsonl") << R"({"kind":"eval","step":1})" << "\n";

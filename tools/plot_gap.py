@@ -8,7 +8,9 @@ Each RUN_DIR holds a metrics.jsonl. A round record looks like
    "relative_gap": 0.24, "greedy": {"2": 0.9, "3": 0.6}, ...}
 Left panel: accuracy per round (greedy on held-out prompts, J_f of the raw samples, J_filtered
 of the kept samples); right panel: the GV-gap J_filtered - J_f. One colour per run and arm;
-the control arms `none` and `oracle` are labelled as controls.
+the control arms `none` and `oracle` are labelled as controls. A study (several runs per arm,
+e.g. one per seed) is drawn per arm instead: the mean over its runs, with a band from the
+lowest to the highest run, so that a dozen runs stay readable.
 Exit codes: 0 drawn, 2 bad arguments or no round records, 3 matplotlib missing.
 """
 import argparse
@@ -54,23 +56,61 @@ def number(rec, key):
 
 
 def collect(run_dirs):
-    """{label: {round: record}}; a round repeated by a resumed run keeps its last record."""
-    series = {}
-    several = len(run_dirs) > 1
+    """[(run name, arm label, {round: record})]; a round repeated by a resumed run keeps its
+    last record."""
+    out = []
     for run in run_dirs:
         path = os.path.join(run, "metrics.jsonl")
         if not os.path.exists(path):
             print(f"plot_gap: {path}: missing, skipped", file=sys.stderr)
             continue
         name = os.path.basename(os.path.normpath(run))
+        by_arm = {}
         for rec in read_records(path):
             if rec.get("kind") != "round" or not isinstance(rec.get("round"), int):
                 continue
             arm = str(rec.get("arm", "?"))
-            arm_label = CONTROL_ARMS.get(arm, arm)
-            label = f"{name}: {arm_label}" if several else arm_label
-            series.setdefault(label, {})[rec["round"]] = rec
-    return series
+            by_arm.setdefault(CONTROL_ARMS.get(arm, arm), {})[rec["round"]] = rec
+        out.extend((name, arm, rounds) for arm, rounds in by_arm.items())
+    return out
+
+
+def per_run_lines(runs):
+    """One line set per run: {label: {metric: (rounds, values)}}."""
+    several = len({name for name, _, _ in runs}) > 1
+    lines = {}
+    for name, arm, by_round in runs:
+        rounds = sorted(by_round)
+        recs = [by_round[r] for r in rounds]
+        lines[f"{name}: {arm}" if several else arm] = {
+            "greedy": (rounds, [greedy_value(r.get("greedy")) for r in recs], None),
+            "J_f": (rounds, [number(r, "J_f") for r in recs], None),
+            "J_filtered": (rounds, [number(r, "J_filtered") for r in recs], None),
+            "gap": (rounds, [number(r, "gap") for r in recs], None),
+        }
+    return lines
+
+
+def per_arm_lines(runs):
+    """Runs grouped by arm: the mean per round over the runs that reached it, and the band
+    (lowest, highest)."""
+    grouped = {}
+    for _, arm, by_round in runs:
+        grouped.setdefault(arm, []).append(by_round)
+    lines = {}
+    for arm, members in grouped.items():
+        label = f"{arm} (mean of {len(members)})"
+        lines[label] = {}
+        for metric, get in (("greedy", lambda r: greedy_value(r.get("greedy"))), ("gap", lambda r: number(r, "gap"))):
+            rounds = sorted({r for m in members for r in m})
+            mean, lo, hi = [], [], []
+            for r in rounds:
+                vals = [get(m[r]) for m in members if r in m and not math.isnan(get(m[r]))]
+                mean.append(sum(vals) / len(vals) if vals else math.nan)
+                lo.append(min(vals) if vals else math.nan)
+                hi.append(max(vals) if vals else math.nan)
+            lines[label][metric] = (rounds, mean, (lo, hi))
+    return lines
 
 
 def main():
@@ -79,8 +119,8 @@ def main():
     parser.add_argument("runs", nargs="+", help="run directories (each with metrics.jsonl)")
     args = parser.parse_args()
 
-    series = collect(args.runs)
-    if not series:
+    runs = collect(args.runs)
+    if not runs:
         print("plot_gap: no round records in " + ", ".join(args.runs), file=sys.stderr)
         return 2
     try:
@@ -92,32 +132,35 @@ def main():
         print("plot_gap: matplotlib is not installed for " + sys.executable, file=sys.stderr)
         return 3
 
-    fig, (ax_acc, ax_gap) = plt.subplots(1, 2, figsize=(12, 4.5))
+    arms = [arm for _, arm, _ in runs]
+    study = len(runs) > 4 and len(set(arms)) < len(arms)
+    lines = per_arm_lines(runs) if study else per_run_lines(runs)
+    styles = {"greedy": "-o", "J_f": "--s", "J_filtered": ":^"}
+    fig, (ax_acc, ax_gap) = plt.subplots(1, 2, figsize=(12, 4.5 + 0.25 * len(lines)))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, (label, by_round) in enumerate(sorted(series.items())):
+    for i, (label, metrics) in enumerate(sorted(lines.items())):
         colour = colours[i % len(colours)]
-        rounds = sorted(by_round)
-        recs = [by_round[r] for r in rounds]
-        ax_acc.plot(rounds, [greedy_value(r.get("greedy")) for r in recs], "-o", color=colour,
-                    label=f"{label}: greedy")
-        ax_acc.plot(rounds, [number(r, "J_f") for r in recs], "--s", color=colour, alpha=0.8,
-                    label=f"{label}: J_f")
-        ax_acc.plot(rounds, [number(r, "J_filtered") for r in recs], ":^", color=colour, alpha=0.8,
-                    label=f"{label}: J_filtered")
-        ax_gap.plot(rounds, [number(r, "gap") for r in recs], "-o", color=colour, label=label)
+        for metric, (rounds, values, band) in metrics.items():
+            ax = ax_gap if metric == "gap" else ax_acc
+            name = label if metric == "gap" else f"{label}: {metric}"
+            ax.plot(rounds, values, styles.get(metric, "-o"), color=colour,
+                    alpha=1.0 if metric in ("greedy", "gap") else 0.8, label=name)
+            if band:
+                ax.fill_between(rounds, band[0], band[1], color=colour, alpha=0.15, linewidth=0)
 
-    ax_acc.set_title("accuracy per round")
+    ax_acc.set_title("held-out greedy accuracy per round" if study else "accuracy per round")
     ax_acc.set_xlabel("round")
     ax_acc.set_ylabel("accuracy")
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.grid(alpha=0.3)
-    ax_acc.legend(fontsize="small")
+    # Legends below the panels: inside, a study's many lines would cover the data.
+    ax_acc.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
     ax_gap.set_title("GV-gap = J(f[w(u_f)]) - J(f)")
     ax_gap.set_xlabel("round")
     ax_gap.set_ylabel("gap")
     ax_gap.axhline(0.0, color="grey", linewidth=0.8)
     ax_gap.grid(alpha=0.3)
-    ax_gap.legend(fontsize="small")
+    ax_gap.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
     for ax in (ax_acc, ax_gap):
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
