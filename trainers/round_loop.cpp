@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <limits>
+#include <set>
 
 #include "core/fs.h"
 #include "core/log.h"
@@ -138,6 +139,13 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   auto t_round = Clock::now();
   RoundWriter writer(ctx.run, round);
   auto dir = writer.dir();
+  // The stages a killed run already finished, seen by every rank before rank 0 writes
+  // anything of this round. Looked up later instead, a file rank 0 has just written would
+  // send a slower rank down the resume branch, past the barrier the others wait in.
+  std::set<std::string> done;
+  for (const char* file : {"samples.jsonl", "scored.jsonl", "kept.jsonl", "model.safetensors"})
+    if (writer.has(file)) done.insert(file);
+  ctx.comm->barrier();
   Gpt model = make_model(ctx);
   load_round_weights(ctx, round - 1, model);
   auto problems = round_problems(ctx, round);
@@ -145,7 +153,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
 
   auto t = Clock::now();
   std::vector<ScoredSample> samples;
-  if (writer.has("samples.jsonl")) {
+  if (done.count("samples.jsonl")) {
     samples = read_samples(dir / "samples.jsonl");
   } else {
     samples = stage_generate(ctx, model, round, problems);
@@ -154,7 +162,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   times["generate"] = since(t);
 
   t = Clock::now();
-  if (writer.has("scored.jsonl")) {
+  if (done.count("scored.jsonl")) {
     samples = read_samples(dir / "scored.jsonl");
   } else {
     samples = stage_verify(ctx, model, round, problems, samples);
@@ -165,7 +173,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   std::vector<Kept> selected;
   GapMetrics gap = measure_gap(samples, imp, &selected);
   std::vector<Kept> kept;
-  if (writer.has("kept.jsonl")) {
+  if (done.count("kept.jsonl")) {
     kept = read_kept(dir / "kept.jsonl");
   } else {
     kept = imp.filter.dedup ? dedup_kept(samples, selected) : selected;
@@ -175,7 +183,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   t = Clock::now();
   std::vector<std::string> prompts;
   for (const auto& p : problems) prompts.push_back(p.prompt);
-  if (writer.has("model.safetensors")) {
+  if (done.count("model.safetensors")) {
     auto state = load_safetensors(dir / "model.safetensors");
     load_module_state(*model, state, (dir / "model.safetensors").string());
     model->to(ctx.device);
