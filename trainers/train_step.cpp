@@ -52,9 +52,7 @@ StepResult train_step(RunContext& ctx, Gpt& model, torch::optim::Optimizer& opti
     if (!sync) sync.emplace(*model, *ctx.comm);  // no examples on this rank: it still joins
     sync->finish();
   } else if (W > 1) {
-    for (auto& p : model->parameters())  // a rank with no examples still joins the all-reduce
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-    all_reduce_gradients(*model, *ctx.comm);
+    all_reduce_gradients(*model, *ctx.comm);  // a rank with no examples joins with zeros
   }
   out.grad_norm = clip_gradients(*model, grad_clip);
   set_lr(optimizer, lr);

@@ -21,22 +21,30 @@ void reduce_bucket(Bucket& b, Communicator& comm) {
   if (b.grads.size() == 1 && b.grads[0].is_contiguous()) {
     comm.all_reduce_mean(b.grads[0]);  // nothing to pack
   } else {
-    std::vector<torch::Tensor> flat_parts;
-    flat_parts.reserve(b.grads.size());
-    for (auto& g : b.grads) flat_parts.push_back(g.reshape({-1}));
-    auto flat = torch::cat(flat_parts);
+    auto flat = flatten_bucket(b.grads);
     comm.all_reduce_mean(flat);
-    int64_t offset = 0;
-    for (auto& g : b.grads) {
-      g.copy_(flat.narrow(0, offset, g.numel()).view(g.sizes()));
-      offset += g.numel();
-    }
+    unflatten_bucket(flat, b.grads);
   }
   b.grads.clear();
   b.bytes = 0;
 }
 
 }  // namespace
+
+torch::Tensor flatten_bucket(const std::vector<torch::Tensor>& tensors) {
+  std::vector<torch::Tensor> parts;
+  parts.reserve(tensors.size());
+  for (const auto& t : tensors) parts.push_back(t.reshape({-1}));
+  return torch::cat(parts);
+}
+
+void unflatten_bucket(const torch::Tensor& flat, std::vector<torch::Tensor>& tensors) {
+  int64_t offset = 0;
+  for (auto& t : tensors) {
+    t.copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
+    offset += t.numel();
+  }
+}
 
 void broadcast_parameters(torch::nn::Module& module, Communicator& comm, int root) {
   if (comm.world_size() == 1) return;

@@ -2,6 +2,7 @@
 // Data parallelism on top of a Communicator: the same weights everywhere at the start, the
 // mean gradient everywhere after each backward pass.
 #include <cstddef>
+#include <vector>
 
 #include <torch/nn/module.h>
 
@@ -19,5 +20,11 @@ void broadcast_parameters(torch::nn::Module& module, Communicator& comm, int roo
 // and a mean loss, the result equals the single-process gradient on the whole batch up to
 // rounding.
 void all_reduce_gradients(torch::nn::Module& module, Communicator& comm, size_t bucket_bytes = 4 << 20);
+
+// What both gradient all-reduces (this one and OverlappedGradSync) do to a bucket: its
+// tensors laid end to end in one flat tensor, the unit of a collective, and the flat result
+// copied back into them.
+torch::Tensor flatten_bucket(const std::vector<torch::Tensor>& tensors);
+void unflatten_bucket(const torch::Tensor& flat, std::vector<torch::Tensor>& tensors);
 
 }  // namespace mg

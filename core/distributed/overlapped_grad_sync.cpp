@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/variable.h>
 #include <torch/torch.h>
 
+#include "core/distributed/grad_sync.h"
 #include "core/errors.h"
 
 namespace mg {
@@ -84,17 +85,17 @@ void OverlappedGradSync::start_ready_buckets() {
 
 void OverlappedGradSync::start(Bucket& b) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> parts;
-  parts.reserve(b.params.size());
+  std::vector<torch::Tensor> grads;
+  grads.reserve(b.params.size());
   for (size_t k : b.params) {
     auto& p = params_[k];
     if (!p.mutable_grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // not in this rank's graph
     const auto& g = p.grad();
     check(!g.is_sparse(), "OverlappedGradSync: sparse gradients are not supported");
     check(g.scalar_type() == p.scalar_type(), "OverlappedGradSync: a gradient of another dtype than its parameter");
-    parts.push_back(g.reshape({-1}));
+    grads.push_back(g);
   }
-  b.flat = torch::cat(parts);
+  b.flat = flatten_bucket(grads);
   b.pending = comm_.all_reduce_sum_async(b.flat);
 }
 
@@ -109,12 +110,10 @@ void OverlappedGradSync::finish() {
     check(b.pending != nullptr, "OverlappedGradSync: finish() called twice");
     b.pending->wait();
     b.flat.div_(world);
-    int64_t offset = 0;
-    for (size_t k : b.params) {
-      auto& g = params_[k].mutable_grad();
-      g.copy_(b.flat.narrow(0, offset, g.numel()).view(g.sizes()));
-      offset += g.numel();
-    }
+    std::vector<torch::Tensor> grads;
+    grads.reserve(b.params.size());
+    for (size_t k : b.params) grads.push_back(params_[k].mutable_grad());
+    unflatten_bucket(b.flat, grads);
     b.pending.reset();
     b.flat = torch::Tensor();
   }
