@@ -124,51 +124,42 @@ JobResult launch(const std::string& mode) {
   return r;
 }
 
-void expect_job_ended(const JobResult& r, const std::vector<std::string>& mentions, double within_s = 60) {
+// Launches the helper job in `mode` and checks that it ended, non-zero and within
+// `within_s` seconds, with every one of `mentions` in its output.
+void expect_job_ended(const std::string& mode, const std::vector<std::string>& mentions, double within_s = 60) {
+  auto r = launch(mode);
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_NE(r.status, 124) << "the job hung:\n" << r.output;
   EXPECT_LT(r.seconds, within_s) << r.output;
   for (auto& m : mentions) EXPECT_NE(r.output.find(m), std::string::npos) << "no '" << m << "' in:\n" << r.output;
   EXPECT_EQ(r.output.find("finished normally"), std::string::npos) << r.output;
+  std::printf("%s: job ended in %.1f s with status %d\n", mode.c_str(), r.seconds, r.status);
 }
 
 TEST(RankFailure, ThrowingRankEndsTheJob) {
-  auto r = launch("throw");
   // Open MPI's own "MPI_ABORT was invoked on rank 1" notice is sometimes lost (its help
   // system races with the kill), so the test relies on our line only.
-  expect_job_ended(r, {"rank 1 of 2 failed: deliberate failure (test)"});
-  std::printf("throw: job ended in %.1f s with status %d\n", r.seconds, r.status);
+  expect_job_ended("throw", {"rank 1 of 2 failed: deliberate failure (test)"});
 }
 
-TEST(RankFailure, KilledRankEndsTheJob) {
-  auto r = launch("sigkill");
-  expect_job_ended(r, {"rank 1"});
-  std::printf("sigkill: job ended in %.1f s with status %d\n", r.seconds, r.status);
-}
+TEST(RankFailure, KilledRankEndsTheJob) { expect_job_ended("sigkill", {"rank 1"}); }
 
 TEST(RankFailure, FailedAgreementEndsEveryRank) {
-  auto r = launch("agree");
-  expect_job_ended(r, {"deliberate stage: failed on rank 1"});
-  std::printf("agree: job ended in %.1f s with status %d\n", r.seconds, r.status);
+  expect_job_ended("agree", {"deliberate stage: failed on rank 1"});
 }
 
 TEST(RankFailure, ExceptionPastTheCommunicatorEndsTheJob) {
-  auto r = launch("unwind");
-  expect_job_ended(r, {"rank 1 of 2 is leaving with an exception in flight"});
-  std::printf("unwind: job ended in %.1f s with status %d\n", r.seconds, r.status);
+  expect_job_ended("unwind", {"rank 1 of 2 is leaving with an exception in flight"});
 }
 
 TEST(RankFailure, StuckRankTimesOutTheCollective) {
-  auto r = launch("stuck");
   // Rank 1 sleeps for 60 s: the job ends long before, through rank 0's timeout.
-  expect_job_ended(r, {"rank 0 of 2 failed: rank 0: all_reduce_sum timed out after 2 s", "run.dist_timeout_s"}, 10);
-  std::printf("stuck: job ended in %.1f s with status %d\n", r.seconds, r.status);
+  expect_job_ended("stuck", {"rank 0 of 2 failed: rank 0: all_reduce_sum timed out after 2 s", "run.dist_timeout_s"},
+                   10);
 }
 
 TEST(RankFailure, StuckRankTimesOutTheAsyncCollective) {
-  auto r = launch("stuck_async");
-  expect_job_ended(r, {"rank 0: all_reduce_sum timed out after 2 s"}, 10);
-  std::printf("stuck_async: job ended in %.1f s with status %d\n", r.seconds, r.status);
+  expect_job_ended("stuck_async", {"rank 0: all_reduce_sum timed out after 2 s"}, 10);
 }
 
 }  // namespace
