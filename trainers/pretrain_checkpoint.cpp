@@ -24,16 +24,17 @@ std::string step_name(int step, const char* suffix) {
   return name;
 }
 
-// Every pretrain-* file but those of `keep_step` (-1: all of them).
+// Every checkpoint file (pretrain*) but the index and the files of `keep_step`; with
+// keep_step -1, every one.
 void remove_checkpoint_files(const stdfs::path& dir, int keep_step) {
   std::error_code ec;
   if (!stdfs::is_directory(dir, ec)) return;
-  const std::string keep = keep_step >= 0 ? step_name(keep_step, "") : std::string("\n");
+  const std::string kept_prefix = step_name(keep_step, "");
   for (const auto& e : stdfs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
-    if (name.rfind("pretrain", 0) != 0 || name.rfind(keep, 0) == 0) continue;
-    if (keep_step >= 0 && name == kIndex) continue;
-    stdfs::remove(e.path(), ec);
+    if (name.rfind("pretrain", 0) != 0) continue;
+    bool keep = keep_step >= 0 && (name == kIndex || name.rfind(kept_prefix, 0) == 0);
+    if (!keep) stdfs::remove(e.path(), ec);
   }
 }
 
