@@ -3,14 +3,15 @@
 # several seeds, then one comparison table and plot. The arms of a seed share round-0000
 # (pretrained once; `mindgap improve --from`), so they differ only in what the loop keeps.
 #   tools/study.sh recipes/tiny_addition.yaml "1 2 3" [key=value overrides for every run...]
-# Arms (MINDGAP_ARMS, default "recipe consistency none oracle"):
+# Arms (MINDGAP_ARMS, default "mc consistency none oracle": the learned verdict and majority
+# vote, each with the recipe's filter and format, beside the two controls):
 #   recipe       the recipe's own verify method and filter
 #   mc|score|consistency|ensemble   that verify method with the recipe's filter
 #   none|oracle  the control arms (filter.method none / oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1; seeds=${2:-"1 2 3"}; shift $(( $# >= 2 ? 2 : 1 ))
-arms=${MINDGAP_ARMS:-"recipe consistency none oracle"}
+arms=${MINDGAP_ARMS:-"mc consistency none oracle"}
 bin=${MINDGAP_BUILD:-build}/mindgap
 name=$(basename "$recipe" .yaml)
 out=${MINDGAP_STUDY_DIR:-runs/study-$name}
