@@ -71,7 +71,7 @@ struct SamplingConfig {
 };
 
 struct VerifyConfig {
-  std::string method = "mc";      // mc | score | consistency | ensemble
+  std::string method = "mc";      // mc | score | consistency | equivalent | ensemble
   std::string format = "cot";     // direct | cot
   std::vector<std::string> ensemble{"mc", "consistency"};  // methods combined by `ensemble`
   std::string combine = "mean";   // mean | and

@@ -202,9 +202,17 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
     v.fail("improve.pass_k", "must not exceed improve.samples_per_prompt (" +
                                  std::to_string(r.improve.samples_per_prompt) + ")");
   for (const auto& m : r.improve.verify.ensemble)
-    if (m != "mc" && m != "score" && m != "consistency")
-      v.fail("improve.verify.ensemble", "'" + m + "' is not one of: mc, score, consistency");
+    if (m != "mc" && m != "score" && m != "consistency" && m != "equivalent")
+      v.fail("improve.verify.ensemble", "'" + m + "' is not one of: mc, score, consistency, equivalent");
   bool sudoku = r.task.name == "sudoku";
+  const auto& verify = r.improve.verify;
+  const bool uses_equivalent =
+      verify.method == "equivalent" ||
+      (verify.method == "ensemble" &&
+       std::find(verify.ensemble.begin(), verify.ensemble.end(), "equivalent") != verify.ensemble.end());
+  if (sudoku && uses_equivalent)
+    v.fail(verify.method == "equivalent" ? "improve.verify.method" : "improve.verify.ensemble",
+           "equivalent needs a task with equivalent prompts (addition, multiplication), not sudoku");
   for (const auto& [key, values] : r.improve.curriculum) {
     if (sudoku != (key == "holes"))
       v.fail("improve.curriculum." + key, "does not apply to task " + r.task.name +

@@ -106,7 +106,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("min_p", i.sampling.min_p, between(0.0, 1.0));
     });
     v.section("verify", [&] {
-      v.field("method", i.verify.method, one_of({"mc", "score", "consistency", "ensemble"}));
+      v.field("method", i.verify.method, one_of({"mc", "score", "consistency", "equivalent", "ensemble"}));
       v.field("format", i.verify.format, one_of({"direct", "cot"}));
       v.field("ensemble", i.verify.ensemble);
       v.field("combine", i.verify.combine, one_of({"mean", "and"}));

@@ -85,6 +85,8 @@ const BadCase kCases[] = {
     {"pass_k_too_big", [](const fs::path& r) { return recipe(r); }, "improve.pass_k=99", "improve.pass_k"},
     {"cuda_bad_precision", [](const fs::path& r) { return recipe(r); }, "run.precision=fp8", "run.precision"},
     {"dropout_one", [](const fs::path& r) { return recipe(r); }, "model.dropout=1.0", "model.dropout"},
+    {"equivalent_on_sudoku", [](const fs::path& r) { return recipe(r); },
+     "task.name=sudoku improve.verify.method=equivalent", "improve.verify.method"},
 };
 
 }  // namespace

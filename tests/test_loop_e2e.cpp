@@ -128,6 +128,7 @@ TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
       {"mc", "improve.verify.method=mc"},
       {"score", "improve.verify.method=score"},
       {"consistency", "improve.verify.method=consistency"},
+      {"equivalent", "improve.verify.method=equivalent"},
       {"ensemble_and", "improve.verify.method=ensemble improve.verify.combine=and"},
       {"quantile_global", "improve.filter.scope=global"},
       {"best_of_n", "improve.filter.method=best_of_n"},

@@ -176,6 +176,32 @@ TEST(Generators, PaddedReversedOperands) {
   EXPECT_FALSE(t->grade("2600+5800=", "741"));   // the answer is as wide as the operands + 1
 }
 
+// The `equivalent` verify method's rewrite: same correct answer, operands swapped as written.
+TEST(EquivalentPrompts, OperandsSwapAndTheAnswerStays) {
+  for (auto name : {"addition", "multiplication"})
+    for (bool padded : {false, true}) {
+      mg::TaskConfig c;
+      c.name = name;
+      c.reverse_operands = padded;
+      c.pad_to = padded ? 5 : 0;
+      auto t = mg::make_task(c);
+      for (uint64_t i = 0; i < 300; ++i) {
+        auto p = t->generate(5, i, {1, 4});
+        auto q = t->equivalent_prompt(p.prompt);
+        ASSERT_TRUE(q.has_value()) << p.prompt;
+        EXPECT_EQ(q->size(), p.prompt.size()) << p.prompt;
+        EXPECT_TRUE(t->grade(*q, p.answer)) << p.prompt << " -> " << *q;
+        EXPECT_EQ(t->equivalent_prompt(*q), p.prompt);  // swapping twice gives the prompt back
+      }
+    }
+  auto add = task("addition");
+  EXPECT_EQ(add->equivalent_prompt("62+5="), "5+62=");
+  for (const auto& g : kGarbage) EXPECT_FALSE(add->equivalent_prompt(g).has_value()) << g;
+  EXPECT_FALSE(add->equivalent_prompt("62*5=").has_value());
+  auto sudoku = task("sudoku");
+  EXPECT_FALSE(sudoku->equivalent_prompt(sudoku->generate(1, 0, {4, 4}).prompt).has_value());
+}
+
 TEST(Generators, ArithmeticRangesAndMaxChars) {
   for (auto name : {"addition", "multiplication"}) {
     auto t = task(name);

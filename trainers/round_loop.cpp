@@ -99,8 +99,16 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   std::vector<ScoredSample> mine;
   for (const auto& s : samples)
     if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
-  int deriv = max_answer_tokens(*ctx.task, difficulty_for_round(ctx.recipe, round)) + 1;
-  if (!mine.empty()) self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, deriv, ctx.device);
+  const int answer_tokens = max_answer_tokens(*ctx.task, difficulty_for_round(ctx.recipe, round));
+  EquivalentSampling equivalent;
+  equivalent.task = ctx.task.get();
+  equivalent.samples = ctx.recipe.improve.samples_per_prompt;
+  equivalent.sampling = ctx.recipe.improve.sampling;
+  equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
+  equivalent.max_new_tokens = answer_tokens;
+  if (!mine.empty())
+    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, answer_tokens + 1, ctx.device,
+                equivalent);
   return gather_samples(ctx, mine);
 }
 

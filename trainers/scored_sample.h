@@ -11,7 +11,7 @@ struct ScoredSample {
   int sample = 0;        // index of the sample within its prompt
   std::string answer;    // the model's answer text
   double score = 0;      // self-verification score u_f (higher = more trusted);
-                         // in [0, 1] for mc, score and consistency
+                         // in [0, 1] for every verify method
   bool correct = false;  // the exact grader's label: used for metrics and by the oracle filter ONLY
 };
 

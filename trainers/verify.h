@@ -3,6 +3,7 @@
 //   mc          P(<yes>) / (P(<yes>) + P(<no>)) at the verdict position (the paper's multiple choice)
 //   score       expected value of the score tokens <s0>..<s9>, divided by 9
 //   consistency share of the prompt's samples that give the same answer (majority vote; no verifier)
+//   equivalent  share of the answers to the task's equivalent prompt (b+a) that agree (equivalence.h)
 //   ensemble    the recipe's methods combined by mean or AND (minimum)
 // Format direct: the verdict follows <verify> at once. Format cot: the model first writes its
 // own derivation greedily, and the verdict position is where it chooses a verdict token.
@@ -15,6 +16,7 @@
 #include "core/tokenizer.h"
 #include "models/decoder.h"
 #include "models/gpt.h"
+#include "trainers/equivalence.h"
 #include "trainers/scored_sample.h"
 
 namespace mg {
@@ -33,9 +35,11 @@ std::vector<double> verdict_scores(Gpt& model, const Tokenizer& tokenizer, const
                                    const torch::Device& device);
 
 // Fills samples[i].score by the recipe's verify method. Pairs with identical (prompt, answer) are
-// scored once. `prompts[p]` is the prompt text of samples with prompt index p.
+// scored once. `prompts[p]` is the prompt text of samples with prompt index p. `equivalent`
+// says how to sample the equivalent prompts, for the method of that name.
 void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
                  const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
-                 int max_derivation_tokens, const torch::Device& device);
+                 int max_derivation_tokens, const torch::Device& device,
+                 const EquivalentSampling& equivalent = {});
 
 }  // namespace mg

@@ -57,6 +57,12 @@ bool ArithmeticTask::parse(const std::string& prompt, std::string* a, std::strin
          b->size() <= kMaxOperandDigits;
 }
 
+std::optional<std::string> ArithmeticTask::equivalent_prompt(const std::string& prompt) const {
+  std::string a, b;
+  if (!parse(prompt, &a, &b)) return std::nullopt;
+  return b + op() + a + "=";
+}
+
 std::optional<std::string> ArithmeticTask::solve(const std::string& prompt) const {
   std::string a, b;
   if (!parse(prompt, &a, &b)) return std::nullopt;

@@ -27,6 +27,8 @@ class ArithmeticTask : public Task {
   bool grade(const std::string& prompt, const std::string& answer) const override;
   std::string wrong_answer(const Problem& p, uint64_t seed) const override;
   std::string alphabet() const override { return std::string("0123456789=") + op(); }
+  // Both operations commute: "b<op>a=" for "a<op>b=", operands as written.
+  std::optional<std::string> equivalent_prompt(const std::string& prompt) const override;
 
   // The canonical answer to a well-formed prompt, nullopt for anything else (never throws).
   std::optional<std::string> solve(const std::string& prompt) const;

@@ -3,6 +3,7 @@
 // design; the model never sees it during training (only the `oracle` control arm does).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/recipe.h"
@@ -32,6 +33,13 @@ class Task {
   // Every character a prompt or answer of this task can contain (the tokenizer must know
   // each one, even if a small corpus happens to miss it).
   virtual std::string alphabet() const = 0;
+  // Another prompt with the same correct answer (b+a for a+b), for the `equivalent` verify
+  // method: a model whose mistakes come from how a problem is written makes different ones on
+  // the rewritten problem. nullopt when the task has none or the prompt is malformed.
+  virtual std::optional<std::string> equivalent_prompt(const std::string& prompt) const {
+    (void)prompt;
+    return std::nullopt;
+  }
 };
 
 // addition | multiplication | sudoku; BadInput for an unknown name or a bad setting.

@@ -17,6 +17,7 @@
 #include "trainers/generate.h"
 #include "trainers/round_loop.h"
 #include "trainers/round_report.h"
+#include "trainers/seeds.h"
 #include "trainers/verify.h"
 
 namespace mg::cli {
@@ -112,7 +113,10 @@ Action add_sample(CLI::App& app) {
     auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device)[0];
     std::vector<ScoredSample> samples;
     for (int s = 0; s < *best_of; ++s) samples.push_back({0, s, answers[s], 0.0, ctx.task->grade(*prompt, answers[s])});
-    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, {*prompt}, samples, req.max_new_tokens, ctx.device);
+    EquivalentSampling equivalent{ctx.task.get(), *best_of, req.sampling,
+                                  derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling), req.max_new_tokens};
+    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, {*prompt}, samples, req.max_new_tokens, ctx.device,
+                equivalent);
     size_t best = 0;
     for (size_t i = 0; i < samples.size(); ++i) {
       if (samples[i].score > samples[best].score) best = i;

@@ -1,0 +1,121 @@
+// Verify method `equivalent`: a sample's score is the share of the model's answers to the
+// rewritten prompt (b+a for a+b) that equal it. Checked on an untrained model decoded greedily,
+// whose answers to the rewrites are computed independently with generate_answers.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/errors.h"
+#include "core/tasks/task.h"
+#include "core/tasks/verification.h"
+#include "core/tokenizer.h"
+#include "models/gpt.h"
+#include "trainers/equivalence.h"
+#include "trainers/generate.h"
+
+namespace {
+
+namespace stdfs = std::filesystem;
+
+std::unique_ptr<mg::Task> addition() {
+  mg::TaskConfig c;
+  c.name = "addition";
+  return mg::make_task(c);
+}
+
+mg::Tokenizer tokenizer_for(const mg::Task& task) {
+  auto path = stdfs::temp_directory_path() / ("mg_equivalence_" + std::to_string(::getpid()) + ".model");
+  auto tk = mg::Tokenizer::train(mg::tokenizer_corpus(task, {1, 3}, 1, 200), 32, path.string());
+  stdfs::remove(path);
+  return tk;
+}
+
+mg::Gpt untrained(int vocab) {
+  torch::manual_seed(7);
+  mg::GptConfig c;
+  c.vocab = vocab;
+  c.n_layer = 1;
+  c.n_head = 2;
+  c.d_model = 32;
+  c.max_seq = 32;
+  c.pos = "rope";
+  return mg::Gpt(c);
+}
+
+mg::EquivalentSampling greedy(const mg::Task* task, int samples) {
+  mg::EquivalentSampling how;
+  how.task = task;
+  how.samples = samples;
+  how.sampling.temperature = 0.0;
+  how.seed = 5;
+  how.max_new_tokens = 6;
+  return how;
+}
+
+TEST(Equivalence, ScoreIsAgreementWithTheRewrittenPromptsAnswers) {
+  auto task = addition();
+  auto tk = tokenizer_for(*task);
+  auto model = untrained(tk.vocab_size());
+  const std::vector<std::string> prompts = {"12+345=", "7+7=", "5+60=", "98+1="};
+
+  // The model's greedy answers to the rewritten prompts, computed directly.
+  mg::GenerateRequest req;
+  for (const auto& p : prompts) req.prompts.push_back(*task->equivalent_prompt(p));
+  req.sampling.temperature = 0.0;
+  req.max_new_tokens = 6;
+  auto rewritten = mg::generate_answers(model, tk, req, torch::kCPU);
+
+  // Per prompt: the rewrite's answer (every greedy sample agrees: 1) and an answer no
+  // decoding can produce (0). Prompt indices are not contiguous, as on one rank of several.
+  std::vector<std::string> by_index(8);
+  std::vector<mg::ScoredSample> samples;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const int p = static_cast<int>(2 * i + 1);
+    by_index[p] = prompts[i];
+    samples.push_back({p, 0, rewritten[i][0], 0.0, false});
+    samples.push_back({p, 1, "not an answer", 0.0, false});
+  }
+  auto scores = mg::equivalence_scores(model, tk, by_index, samples, greedy(task.get(), 3), torch::kCPU);
+  ASSERT_EQ(scores.size(), samples.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_DOUBLE_EQ(scores[2 * i], 1.0) << prompts[i];
+    EXPECT_DOUBLE_EQ(scores[2 * i + 1], 0.0) << prompts[i];
+  }
+}
+
+TEST(Equivalence, SampledScoresAreVoteShares) {
+  auto task = addition();
+  auto tk = tokenizer_for(*task);
+  auto model = untrained(tk.vocab_size());
+  std::vector<std::string> prompts = {"12+345=", "5+60="};
+  std::vector<mg::ScoredSample> samples = {{0, 0, "1", 0.0, false}, {1, 0, "2", 0.0, false}};
+  auto how = greedy(task.get(), 5);
+  how.sampling.temperature = 1.0;
+  auto a = mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU);
+  for (double s : a) EXPECT_DOUBLE_EQ(s * 5, std::round(s * 5)) << "not a share of 5 votes: " << s;
+  // Same seed, same prompt index: the same votes, whatever else is in the batch.
+  auto b = mg::equivalence_scores(model, tk, prompts, {samples[1]}, how, torch::kCPU);
+  EXPECT_DOUBLE_EQ(b[0], a[1]);
+}
+
+TEST(Equivalence, TasksWithoutARewriteAreBadInput) {
+  auto task = addition();
+  auto tk = tokenizer_for(*task);
+  auto model = untrained(tk.vocab_size());
+  std::vector<mg::ScoredSample> samples = {{0, 0, "1", 0.0, false}};
+  auto kind = [&](const std::vector<std::string>& prompts, const mg::Task* t) {
+    try {
+      mg::equivalence_scores(model, tk, prompts, samples, greedy(t, 2), torch::kCPU);
+    } catch (const mg::Error& e) {
+      return e.kind();
+    }
+    ADD_FAILURE() << "no mg::Error thrown";
+    return mg::ErrorKind::Internal;
+  };
+  EXPECT_EQ(kind({"not a prompt"}, task.get()), mg::ErrorKind::BadInput);
+  EXPECT_EQ(kind({"12+3="}, nullptr), mg::ErrorKind::BadInput);
+}
+
+}  // namespace

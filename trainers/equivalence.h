@@ -1,0 +1,36 @@
+#pragma once
+// Verify method `equivalent`: the share of the model's answers to an equivalent prompt (the
+// task's rewrite with the same correct answer, b+a for a+b) that equal this sample's answer.
+// Majority vote cannot catch a mistake the model makes on most samples of one prompt; a
+// mistake that comes from how the problem is written is often not made on the rewrite.
+// The answers to the rewrite are sampled as the generate stage samples, seeded by (seed,
+// prompt index, sample), so a score does not depend on batch size or rank.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/recipe.h"
+#include "core/tasks/task.h"
+#include "core/tokenizer.h"
+#include "models/gpt.h"
+#include "trainers/scored_sample.h"
+
+namespace mg {
+
+struct EquivalentSampling {
+  const Task* task = nullptr;  // gives the equivalent prompt; null: the method cannot run
+  int samples = 8;             // answers drawn per equivalent prompt
+  SamplingConfig sampling;
+  uint64_t seed = 0;
+  int max_new_tokens = 16;
+};
+
+// One score in [0, 1] per sample. `prompts[p]` is the prompt of samples with prompt index p.
+// BadInput when the task has no equivalent prompt.
+std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
+                                       const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
+                                       const torch::Device& device);
+
+}  // namespace mg
