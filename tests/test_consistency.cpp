@@ -36,6 +36,16 @@ TEST(Consistency, AnswersMustMatchExactly) {
   for (double v : mg::consistency_scores(s)) EXPECT_DOUBLE_EQ(v, 1.0 / 3);
 }
 
+// The `equivalent` method's count: votes come from other samples (answers to b+a) than
+// the ones scored; a prompt without voters scores 0.
+TEST(Consistency, VoteSharesAmongOtherVoters) {
+  const std::vector<mg::ScoredSample> scored{sample(0, 0, "12"), sample(0, 1, "13"), sample(1, 0, "7"),
+                                             sample(2, 0, "5")};
+  const std::vector<mg::ScoredSample> voters{sample(1, 0, "7"), sample(0, 0, "12"), sample(0, 1, "12"),
+                                             sample(0, 2, "14"), sample(1, 1, "8")};
+  EXPECT_EQ(mg::vote_shares(scored, voters), (std::vector<double>{2.0 / 3, 0.0, 0.5, 0.0}));
+}
+
 TEST(CombineScores, MeanAndMinimum) {
   const std::vector<std::vector<double>> per_method{{0.2, 0.9, 0.5}, {0.6, 0.1, 0.5}, {1.0, 0.5, 0.2}};
   const auto mean = mg::combine_scores(per_method, "mean");

@@ -8,19 +8,26 @@
 
 namespace mg {
 
-std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples) {
-  std::map<int, int> per_prompt;                        // prompt -> number of samples
+std::vector<double> vote_shares(const std::vector<ScoredSample>& samples, const std::vector<ScoredSample>& voters) {
+  std::map<int, int> per_prompt;                        // prompt -> number of voters
   std::map<std::pair<int, std::string>, int> per_answer;  // (prompt, answer) -> votes
-  for (const ScoredSample& s : samples) {
-    ++per_prompt[s.prompt];
-    ++per_answer[{s.prompt, s.answer}];
+  for (const ScoredSample& v : voters) {
+    ++per_prompt[v.prompt];
+    ++per_answer[{v.prompt, v.answer}];
   }
   std::vector<double> scores;
   scores.reserve(samples.size());
-  for (const ScoredSample& s : samples)
-    scores.push_back(static_cast<double>(per_answer.at({s.prompt, s.answer})) /
-                     static_cast<double>(per_prompt.at(s.prompt)));
+  for (const ScoredSample& s : samples) {
+    auto votes = per_answer.find({s.prompt, s.answer});
+    scores.push_back(votes == per_answer.end() ? 0.0
+                                               : static_cast<double>(votes->second) /
+                                                     static_cast<double>(per_prompt.at(s.prompt)));
+  }
   return scores;
+}
+
+std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples) {
+  return vote_shares(samples, samples);
 }
 
 std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method,

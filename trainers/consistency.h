@@ -8,8 +8,12 @@
 
 namespace mg {
 
-// Majority vote proxy: for each sample (in input order), the share of its prompt's samples
-// (itself included) whose answer text is exactly equal to its own. In (0, 1]; 1 when all agree.
+// For each sample (in input order), the share of the `voters` of its prompt whose answer text
+// is exactly equal to its own; 0 when its prompt has no voter. In [0, 1].
+std::vector<double> vote_shares(const std::vector<ScoredSample>& samples, const std::vector<ScoredSample>& voters);
+
+// Majority vote proxy: each sample's vote share among its own prompt's samples (itself
+// included). In (0, 1]; 1 when all agree.
 std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples);
 
 // per_method[m][i] is method m's score of sample i; every method scores the same samples.

@@ -1,9 +1,9 @@
 #include "trainers/equivalence.h"
 
-#include <map>
 #include <set>
 
 #include "core/errors.h"
+#include "trainers/consistency.h"
 #include "trainers/generate.h"
 
 namespace mg {
@@ -29,22 +29,17 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
     req.prompts.push_back(*rewritten);
     req.prompt_ids.push_back(static_cast<uint64_t>(p));
   }
-  std::map<std::pair<int, std::string>, int> votes;  // (prompt, answer to the rewrite) -> count
+  // The answers to the rewrites vote, each under the prompt index of its original.
+  std::vector<ScoredSample> voters;
   if (!req.prompts.empty()) {
     auto answers = generate_answers(model, tokenizer, req, device);
     size_t i = 0;
     for (int p : prompt_ids) {
-      for (const auto& a : answers[i]) ++votes[{p, a}];
+      for (size_t k = 0; k < answers[i].size(); ++k) voters.push_back({p, static_cast<int>(k), answers[i][k], 0.0, false});
       ++i;
     }
   }
-  std::vector<double> scores;
-  scores.reserve(samples.size());
-  for (const ScoredSample& s : samples) {
-    auto it = votes.find({s.prompt, s.answer});
-    scores.push_back(it == votes.end() ? 0.0 : static_cast<double>(it->second) / how.samples);
-  }
-  return scores;
+  return vote_shares(samples, voters);
 }
 
 }  // namespace mg
