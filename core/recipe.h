@@ -75,6 +75,9 @@ struct VerifyConfig {
   std::string format = "cot";     // direct | cot
   std::vector<std::string> ensemble{"mc", "consistency"};  // methods combined by `ensemble`
   std::string combine = "mean";   // mean | and
+  // equivalent: how many equivalent prompts each prompt is rewritten as (the first is b+a;
+  // more than one needs addition, whose further rewrites split the same sum differently).
+  int rewrites = 1;
 };
 
 struct FilterConfig {
@@ -92,6 +95,9 @@ struct DistillConfig {
   double lr = 3.0e-4;
   double replay = 0.5;            // share of pretraining-style examples mixed back in
   std::string init = "previous";  // previous | base
+  // Also train on the samples every earlier round of the run kept (a curriculum keeps
+  // training on the lengths it has passed), not only on this round's.
+  bool accumulate = false;
 };
 
 struct ImproveConfig {

@@ -213,6 +213,9 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
   if (sudoku && uses_equivalent)
     v.fail(verify.method == "equivalent" ? "improve.verify.method" : "improve.verify.ensemble",
            "equivalent needs a task with equivalent prompts (addition, multiplication), not sudoku");
+  if (verify.rewrites > 1 && r.task.name != "addition")
+    v.fail("improve.verify.rewrites", "more than one rewrite needs task addition (" + r.task.name +
+                                          " has only its swapped operands)");
   for (const auto& [key, values] : r.improve.curriculum) {
     if (sudoku != (key == "holes"))
       v.fail("improve.curriculum." + key, "does not apply to task " + r.task.name +

@@ -110,6 +110,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("format", i.verify.format, one_of({"direct", "cot"}));
       v.field("ensemble", i.verify.ensemble);
       v.field("combine", i.verify.combine, one_of({"mean", "and"}));
+      v.field("rewrites", i.verify.rewrites, between(1, 64));
     });
     v.section("filter", [&] {
       v.field("method", i.filter.method,
@@ -126,6 +127,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("lr", i.distill.lr, open_closed(0.0, 1.0));
       v.field("replay", i.distill.replay, between(0.0, 1.0));
       v.field("init", i.distill.init, one_of({"previous", "base"}));
+      v.field("accumulate", i.distill.accumulate);
     });
     v.field("pass_k", i.pass_k, at_least(1));
     v.field("stop_when_relative_gap_below", i.stop_when_relative_gap_below);

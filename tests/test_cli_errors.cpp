@@ -87,6 +87,8 @@ const BadCase kCases[] = {
     {"dropout_one", [](const fs::path& r) { return recipe(r); }, "model.dropout=1.0", "model.dropout"},
     {"equivalent_on_sudoku", [](const fs::path& r) { return recipe(r); },
      "task.name=sudoku improve.verify.method=equivalent", "improve.verify.method"},
+    {"rewrites_on_multiplication", [](const fs::path& r) { return recipe(r); },
+     "task.name=multiplication improve.verify.method=equivalent improve.verify.rewrites=3", "improve.verify.rewrites"},
 };
 
 }  // namespace

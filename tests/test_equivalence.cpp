@@ -62,7 +62,7 @@ TEST(Equivalence, ScoreIsAgreementWithTheRewrittenPromptsAnswers) {
 
   // The model's greedy answers to the rewritten prompts, computed directly.
   mg::GenerateRequest req;
-  for (const auto& p : prompts) req.prompts.push_back(*task->equivalent_prompt(p));
+  for (const auto& p : prompts) req.prompts.push_back(*task->equivalent_prompt(p, 0));
   req.sampling.temperature = 0.0;
   req.max_new_tokens = 6;
   auto rewritten = mg::generate_answers(model, tk, req, torch::kCPU);
@@ -83,6 +83,40 @@ TEST(Equivalence, ScoreIsAgreementWithTheRewrittenPromptsAnswers) {
     EXPECT_DOUBLE_EQ(scores[2 * i], 1.0) << prompts[i];
     EXPECT_DOUBLE_EQ(scores[2 * i + 1], 0.0) << prompts[i];
   }
+}
+
+// With several rewrites every rewrite's answers vote: the score is the share, over all of
+// them, that equal the sample (checked against each rewrite's greedy answer, decoded apart).
+TEST(Equivalence, EveryRewriteVotes) {
+  auto task = addition();
+  auto tk = tokenizer_for(*task);
+  auto model = untrained(tk.vocab_size());
+  const std::vector<std::string> prompts = {"12+345=", "73+58=", "456+789="};
+  const int rewrites = 3;
+  mg::GenerateRequest req;
+  for (const auto& p : prompts)
+    for (int k = 0; k < rewrites; ++k) req.prompts.push_back(*task->equivalent_prompt(p, k));
+  req.sampling.temperature = 0.0;
+  req.max_new_tokens = 6;
+  auto answers = mg::generate_answers(model, tk, req, torch::kCPU);
+
+  std::vector<mg::ScoredSample> samples;
+  std::vector<double> want;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    for (int k : {0, rewrites - 1}) {
+      const std::string& x = answers[i * rewrites + k][0];
+      int agree = 0;
+      for (int j = 0; j < rewrites; ++j) agree += answers[i * rewrites + j][0] == x;
+      samples.push_back({static_cast<int>(i), k, x, 0.0, false});
+      want.push_back(static_cast<double>(agree) / rewrites);
+    }
+  auto how = greedy(task.get(), 2);
+  how.rewrites = rewrites;
+  auto scores = mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU);
+  ASSERT_EQ(scores.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_DOUBLE_EQ(scores[i], want[i]) << samples[i].answer;
+  how.rewrites = 0;
+  EXPECT_THROW(mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU), mg::Error);
 }
 
 TEST(Equivalence, SampledScoresAreVoteShares) {

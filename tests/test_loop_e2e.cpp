@@ -6,8 +6,12 @@
 
 #include "core/checkpoint.h"
 #include "core/manifest.h"
+#include "core/errors.h"
 #include "core/metrics.h"
 #include "tests/cli_runner.h"
+#include "trainers/distill_data.h"
+#include "trainers/round_loop.h"
+#include "trainers/sample_io.h"
 
 namespace fs = std::filesystem;
 using mg::testing::micro_recipe;
@@ -129,6 +133,7 @@ TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
       {"score", "improve.verify.method=score"},
       {"consistency", "improve.verify.method=consistency"},
       {"equivalent", "improve.verify.method=equivalent"},
+      {"equivalent_rewrites", "improve.verify.method=equivalent improve.verify.rewrites=3"},
       {"ensemble_and", "improve.verify.method=ensemble improve.verify.combine=and"},
       {"quantile_global", "improve.filter.scope=global"},
       {"best_of_n", "improve.filter.method=best_of_n"},
@@ -194,6 +199,48 @@ TEST_F(LoopE2E, CurriculumWithPaddedOperands) {
   EXPECT_TRUE(rounds[1]["greedy"].contains("4"));
   auto recipe = mg::fs::read_file(run / "recipe.yaml");
   EXPECT_NE(recipe.find("pad_to: 4"), std::string::npos) << recipe;
+}
+
+// improve.distill.accumulate: a round distils on its own kept samples and on every earlier
+// round's, each with its prompt and answer as that round kept them; without it, on its own.
+TEST_F(LoopE2E, AccumulateTrainsOnEveryEarlierRoundsKeptSamples) {
+  auto run = scratch / "accumulate";
+  auto res = run_mindgap("run " + micro_recipe() + " run.dir=" + run.string() + " improve.distill.accumulate=true", scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto ctx = mg::open_existing_run(run.string());
+  ASSERT_TRUE(ctx.recipe.improve.distill.accumulate);
+  std::vector<mg::DistillExample> want;
+  for (int r = 1; r <= 2; ++r) {
+    auto dir = run / ("round-000" + std::to_string(r));
+    std::vector<std::string> prompts;
+    for (const auto& p : mg::round_problems(ctx, r)) prompts.push_back(p.prompt);
+    auto samples = mg::read_samples(dir / "scored.jsonl");
+    auto kept = mg::read_kept(dir / "kept.jsonl");
+    ASSERT_FALSE(kept.empty());
+    for (const auto& k : kept)
+      for (const auto& s : samples)
+        if (s.prompt == k.prompt && s.sample == k.sample) want.push_back({{prompts[k.prompt], s.answer}, k.weight});
+  }
+  // Round 3 (not run) with nothing kept of its own: exactly what rounds 1 and 2 kept.
+  auto got = mg::distill_examples(ctx, 3, {}, {}, {});
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].problem.prompt, want[i].problem.prompt) << i;
+    EXPECT_EQ(got[i].problem.answer, want[i].problem.answer) << i;
+    EXPECT_DOUBLE_EQ(got[i].weight, want[i].weight) << i;
+  }
+  ctx.recipe.improve.distill.accumulate = false;
+  EXPECT_TRUE(mg::distill_examples(ctx, 3, {}, {}, {}).empty());
+  // An earlier round without its kept set is named, not skipped.
+  ctx.recipe.improve.distill.accumulate = true;
+  fs::remove(run / "round-0001" / "kept.jsonl");
+  try {
+    mg::distill_examples(ctx, 3, {}, {}, {});
+    ADD_FAILURE() << "no error for a missing kept.jsonl";
+  } catch (const mg::Error& e) {
+    EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find("round-0001/kept.jsonl"), std::string::npos) << e.what();
+  }
 }
 
 // pretrain.stop_at_greedy ends pretraining at the first eval that reaches it (0: the first).

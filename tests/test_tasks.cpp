@@ -2,6 +2,7 @@
 // determinism and ranges, wrong answers that are never correct.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -187,19 +188,78 @@ TEST(EquivalentPrompts, OperandsSwapAndTheAnswerStays) {
       auto t = mg::make_task(c);
       for (uint64_t i = 0; i < 300; ++i) {
         auto p = t->generate(5, i, {1, 4});
-        auto q = t->equivalent_prompt(p.prompt);
+        auto q = t->equivalent_prompt(p.prompt, 0);
         ASSERT_TRUE(q.has_value()) << p.prompt;
         EXPECT_EQ(q->size(), p.prompt.size()) << p.prompt;
         EXPECT_TRUE(t->grade(*q, p.answer)) << p.prompt << " -> " << *q;
-        EXPECT_EQ(t->equivalent_prompt(*q), p.prompt);  // swapping twice gives the prompt back
+        EXPECT_EQ(t->equivalent_prompt(*q, 0), p.prompt);  // swapping twice gives the prompt back
       }
     }
   auto add = task("addition");
-  EXPECT_EQ(add->equivalent_prompt("62+5="), "5+62=");
-  for (const auto& g : kGarbage) EXPECT_FALSE(add->equivalent_prompt(g).has_value()) << g;
-  EXPECT_FALSE(add->equivalent_prompt("62*5=").has_value());
+  EXPECT_EQ(add->equivalent_prompt("62+5=", 0), "5+62=");
+  for (const auto& g : kGarbage) EXPECT_FALSE(add->equivalent_prompt(g, 0).has_value()) << g;
+  EXPECT_FALSE(add->equivalent_prompt("62*5=", 0).has_value());
   auto sudoku = task("sudoku");
-  EXPECT_FALSE(sudoku->equivalent_prompt(sudoku->generate(1, 0, {4, 4}).prompt).has_value());
+  EXPECT_FALSE(sudoku->equivalent_prompt(sudoku->generate(1, 0, {4, 4}).prompt, 0).has_value());
+}
+
+// Further rewrites of an addition: other splits of the same sum, each operand keeping its
+// number of significant digits (and its written width), so the problem stays as hard.
+TEST(EquivalentPrompts, AdditionResplitsKeepTheSumAndTheLengths) {
+  namespace dec = mg::tasks::decimal;
+  for (bool padded : {false, true}) {
+    mg::TaskConfig c;
+    c.name = "addition";
+    c.reverse_operands = padded;
+    c.pad_to = padded ? 6 : 0;
+    auto t = mg::make_task(c);
+    auto operands = [&](const std::string& prompt) {
+      size_t at = prompt.find('+');
+      std::string a = prompt.substr(0, at), b = prompt.substr(at + 1, prompt.size() - at - 2);
+      if (padded) {
+        std::reverse(a.begin(), a.end());
+        std::reverse(b.begin(), b.end());
+      }
+      return std::make_pair(dec::strip_zeros(a), dec::strip_zeros(b));
+    };
+    int changed = 0, total = 0, long_ones = 0, varied = 0;
+    for (uint64_t i = 0; i < 300; ++i) {
+      auto p = t->generate(9, i, {1, 5});
+      auto [a, b] = operands(p.prompt);
+      std::set<std::string> seen;
+      for (int k = 1; k <= 6; ++k) {
+        auto q = t->equivalent_prompt(p.prompt, k);
+        ASSERT_TRUE(q.has_value()) << p.prompt;
+        EXPECT_EQ(q, t->equivalent_prompt(p.prompt, k)) << "not deterministic";
+        EXPECT_EQ(q->size(), p.prompt.size()) << p.prompt << " -> " << *q;
+        EXPECT_TRUE(t->grade(*q, p.answer)) << p.prompt << " -> " << *q;
+        auto [a2, b2] = operands(*q);
+        EXPECT_EQ(a2.size(), a.size()) << p.prompt << " -> " << *q;
+        EXPECT_EQ(b2.size(), b.size()) << p.prompt << " -> " << *q;
+        seen.insert(*q);
+        changed += *q != p.prompt;
+        ++total;
+      }
+      // Operands of 3+ digits mostly have many splits (not 100+100): six draws vary.
+      if (a.size() >= 3 && b.size() >= 3) {
+        ++long_ones;
+        varied += seen.size() >= 2;
+      }
+    }
+    EXPECT_GE(changed, total * 8 / 10);
+    EXPECT_GE(varied, long_ones * 9 / 10);
+  }
+  auto add = task("addition");
+  EXPECT_EQ(add->equivalent_prompt("9+9=", 1), "9+9=");      // the only split with one digit each
+  EXPECT_EQ(add->equivalent_prompt("99+99=", 3), "99+99=");  // 198 with two 2-digit operands
+  auto q = add->equivalent_prompt("99+1=", 2);                // 100 = 91+9 ... 99+1
+  ASSERT_TRUE(q.has_value());
+  EXPECT_TRUE(q->size() == 5 && q->substr(0, 2) >= "91" && add->grade(*q, "001")) << *q;
+  EXPECT_FALSE(add->equivalent_prompt("62+5=", -1).has_value());
+  for (const auto& g : kGarbage) EXPECT_FALSE(add->equivalent_prompt(g, 2).has_value()) << g;
+  // Multiplication has only its swap.
+  EXPECT_TRUE(task("multiplication")->equivalent_prompt("12*34=", 0).has_value());
+  EXPECT_FALSE(task("multiplication")->equivalent_prompt("12*34=", 1).has_value());
 }
 
 TEST(Generators, ArithmeticRangesAndMaxChars) {
@@ -299,6 +359,22 @@ TEST(Decimal, AgreesWithMachineArithmetic) {
     EXPECT_EQ(sub.has_value(), a >= p);
     if (sub) EXPECT_EQ(*sub, std::to_string(a - p));
   }
+  for (int i = 0; i < 5000; ++i) {
+    uint64_t a = rng.next() % 100000ULL, b = rng.next() % (i % 3 ? 100000ULL : 100ULL);
+    EXPECT_EQ(dec::compare(std::to_string(a), "00" + std::to_string(b)), a < b ? -1 : (a > b ? 1 : 0));
+    auto d = dec::subtract(std::to_string(a), std::to_string(b));
+    EXPECT_EQ(d.has_value(), a >= b);
+    if (d) EXPECT_EQ(*d, std::to_string(a - b));
+  }
+  // Uniform in [0, limit]: both ends are reached and nothing beyond.
+  std::set<std::string> draws;
+  for (int i = 0; i < 2000; ++i) {
+    auto r = dec::random_at_most(rng, "012");
+    EXPECT_LE(dec::compare(r, "12"), 0) << r;
+    draws.insert(r);
+  }
+  EXPECT_EQ(draws.size(), 13u);
+  EXPECT_EQ(dec::random_at_most(rng, "0"), "0");
   EXPECT_EQ(dec::add_dropping_carry("58", "67", -1), "15");  // 5+6 -> 1, 8+7 -> 5, no carries
   EXPECT_EQ(dec::add_dropping_carry("58", "67", 0), "115");  // the units carry lost: 125 - 10
   EXPECT_EQ(dec::add_dropping_carry("58", "67", 1), "25");   // the tens carry lost: 125 - 100

@@ -14,23 +14,18 @@
 
 namespace mg {
 
-DistillSummary distill(RunContext& ctx, Gpt& model, int round, const std::vector<std::string>& prompts,
-                       const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept) {
+DistillSummary distill(RunContext& ctx, Gpt& model, int round, const std::vector<DistillExample>& examples) {
   const auto& cfg = ctx.recipe.improve.distill;
   const uint64_t seed = ctx.recipe.run.seed, r = static_cast<uint64_t>(round);
   DistillSummary out;
-  out.examples = static_cast<int>(kept.size());
+  out.examples = static_cast<int>(examples.size());
   if (cfg.steps == 0) return out;
-  // Index samples by (prompt, sample) so that kept entries find their text.
-  std::map<std::pair<int, int>, const ScoredSample*> by_id;
-  for (const auto& s : samples) by_id[{s.prompt, s.sample}] = &s;
-
-  std::vector<size_t> order(kept.size());
+  std::vector<size_t> order(examples.size());
   std::iota(order.begin(), order.end(), 0);
   std::mt19937_64 shuffle_rng(derive_seed(seed, SeedPurpose::DistillData, {r}));
   std::shuffle(order.begin(), order.end(), shuffle_rng);
 
-  const int replay_n = kept.empty() ? cfg.batch : static_cast<int>(std::lround(cfg.replay * cfg.batch));
+  const int replay_n = examples.empty() ? cfg.batch : static_cast<int>(std::lround(cfg.replay * cfg.batch));
   const int fresh_n = cfg.batch - replay_n;
   const Range base = difficulty_for_round(ctx.recipe, 0);
   auto optimizer = make_adamw(*model, cfg.lr, ctx.recipe.pretrain.weight_decay);
@@ -40,11 +35,10 @@ DistillSummary distill(RunContext& ctx, Gpt& model, int round, const std::vector
   for (int step = 0; step < cfg.steps; ++step) {
     std::vector<Example> batch;
     std::vector<float> weights;
-    for (int i = 0; i < fresh_n && !kept.empty(); ++i, ++cursor) {
-      const Kept& k = kept[order[cursor % order.size()]];
-      const ScoredSample* s = by_id.at({k.prompt, k.sample});
-      batch.push_back(generation_example(Problem{prompts.at(s->prompt), s->answer}));
-      weights.push_back(static_cast<float>(k.weight));
+    for (int i = 0; i < fresh_n && !examples.empty(); ++i, ++cursor) {
+      const DistillExample& e = examples[order[cursor % order.size()]];
+      batch.push_back(generation_example(e.problem));
+      weights.push_back(static_cast<float>(e.weight));
     }
     for (int i = 0; i < replay_n; ++i) {
       // Replay draws its own stream (round, step), apart from pretraining's.

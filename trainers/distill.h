@@ -1,12 +1,11 @@
 #pragma once
-// Stage "distill": fine-tune the model on the filtered (weighted) samples of a round, with a
-// share of pretraining-style examples replayed so that the verifier does not drift. Fresh
-// AdamW each round; batches are a pure function of (seed, round, step).
+// Stage "distill": fine-tune the model on the filtered (weighted) examples of a round (see
+// distill_data.h), with a share of pretraining-style examples replayed so that the verifier
+// does not drift. Fresh AdamW each round; batches are a pure function of (seed, round, step).
 #include <vector>
 
-#include "trainers/filter.h"
+#include "trainers/distill_data.h"
 #include "trainers/run_context.h"
-#include "trainers/scored_sample.h"
 
 namespace mg {
 
@@ -15,7 +14,6 @@ struct DistillSummary {
   int examples = 0;
 };
 
-DistillSummary distill(RunContext& ctx, Gpt& model, int round, const std::vector<std::string>& prompts,
-                       const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept);
+DistillSummary distill(RunContext& ctx, Gpt& model, int round, const std::vector<DistillExample>& examples);
 
 }  // namespace mg

@@ -1,6 +1,7 @@
 #pragma once
-// Verify method `equivalent`: the share of the model's answers to an equivalent prompt (the
-// task's rewrite with the same correct answer, b+a for a+b) that equal this sample's answer.
+// Verify method `equivalent`: the share of the model's answers to equivalent prompts (the
+// task's rewrites with the same correct answer: b+a for a+b, then other splits of the same
+// sum when verify.rewrites > 1) that equal this sample's answer.
 // Majority vote cannot catch a mistake the model makes on most samples of one prompt; a
 // mistake that comes from how the problem is written is often not made on the rewrite.
 // The answers to the rewrite are sampled as the generate stage samples, seeded by (seed,
@@ -22,6 +23,7 @@ namespace mg {
 struct EquivalentSampling {
   const Task* task = nullptr;  // gives the equivalent prompt; null: the method cannot run
   int samples = 8;             // answers drawn per equivalent prompt
+  int rewrites = 1;            // equivalent prompts per prompt (Task::equivalent_prompt 0..n-1)
   SamplingConfig sampling;
   uint64_t seed = 0;
   int max_new_tokens = 16;

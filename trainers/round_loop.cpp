@@ -103,6 +103,7 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   EquivalentSampling equivalent;
   equivalent.task = ctx.task.get();
   equivalent.samples = ctx.recipe.improve.samples_per_prompt;
+  equivalent.rewrites = ctx.recipe.improve.verify.rewrites;
   equivalent.sampling = ctx.recipe.improve.sampling;
   equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
   equivalent.max_new_tokens = answer_tokens;
@@ -197,7 +198,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
     model->to(ctx.device);
   } else {
     if (imp.distill.init == "base") load_round_weights(ctx, 0, model);
-    distill(ctx, model, round, prompts, samples, kept);
+    distill(ctx, model, round, distill_examples(ctx, round, prompts, samples, kept));
     rank0_write(ctx, round, "distill", [&] {
       auto part = dir / "model.safetensors.part";
       save_safetensors(part, module_state(*model), {{"round", std::to_string(round)}});

@@ -24,4 +24,19 @@ std::string AdditionTask::slip(const std::string& a, const std::string& b, Rng& 
   return decimal::add_dropping_carry(a, b, position);
 }
 
+std::optional<std::pair<std::string, std::string>> AdditionTask::resplit(const std::string& a, const std::string& b,
+                                                                         Rng& rng) const {
+  // The smallest and largest numbers with as many digits as x ("0" counts as one digit).
+  auto smallest = [](const std::string& x) { return x.size() == 1 ? std::string("0") : "1" + std::string(x.size() - 1, '0'); };
+  auto largest = [](const std::string& x) { return std::string(x.size(), '9'); };
+  const std::string sum = decimal::add(a, b);
+  // a' in [max(min a, sum - max b), min(max a, sum - min b)]: a itself is in it.
+  std::string lo = smallest(a);
+  if (auto v = decimal::subtract(sum, largest(b)); v && decimal::compare(*v, lo) > 0) lo = *v;
+  std::string hi = largest(a);
+  if (auto v = decimal::subtract(sum, smallest(b)); v && decimal::compare(*v, hi) < 0) hi = *v;
+  std::string a2 = decimal::add(lo, decimal::random_at_most(rng, *decimal::subtract(hi, lo)));
+  return std::make_pair(a2, *decimal::subtract(sum, a2));
+}
+
 }  // namespace mg::tasks

@@ -18,6 +18,9 @@ class AdditionTask final : public ArithmeticTask {
   std::string compute(const std::string& a, const std::string& b) const override;
   int answer_width(int len_a, int len_b) const override;
   std::string slip(const std::string& a, const std::string& b, Rng& rng) const override;
+  // a' + b' = a + b with a' drawn uniformly among the splits that keep both lengths.
+  std::optional<std::pair<std::string, std::string>> resplit(const std::string& a, const std::string& b,
+                                                             Rng& rng) const override;
 };
 
 }  // namespace mg::tasks

@@ -57,10 +57,20 @@ bool ArithmeticTask::parse(const std::string& prompt, std::string* a, std::strin
          b->size() <= kMaxOperandDigits;
 }
 
-std::optional<std::string> ArithmeticTask::equivalent_prompt(const std::string& prompt) const {
+std::optional<std::string> ArithmeticTask::equivalent_prompt(const std::string& prompt, int index) const {
   std::string a, b;
-  if (!parse(prompt, &a, &b)) return std::nullopt;
-  return b + op() + a + "=";
+  if (index < 0 || !parse(prompt, &a, &b)) return std::nullopt;
+  if (index == 0) return b + op() + a + "=";
+  Rng rng(derive_seed({stable_hash(prompt), static_cast<uint64_t>(index)}));
+  auto split = resplit(decimal::strip_zeros(read_operand(a)), decimal::strip_zeros(read_operand(b)), rng);
+  if (!split) return std::nullopt;
+  // As wide as the operands they replace, so that the answer keeps its width.
+  auto write_as = [&](std::string value, const std::string& written) {
+    value.insert(0, written.size() - value.size(), '0');
+    if (format_.reverse_operands) std::reverse(value.begin(), value.end());
+    return value;
+  };
+  return write_as(split->first, a) + op() + write_as(split->second, b) + "=";
 }
 
 std::optional<std::string> ArithmeticTask::solve(const std::string& prompt) const {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/tasks/rng.h"
 #include "core/tasks/task.h"
@@ -27,8 +28,9 @@ class ArithmeticTask : public Task {
   bool grade(const std::string& prompt, const std::string& answer) const override;
   std::string wrong_answer(const Problem& p, uint64_t seed) const override;
   std::string alphabet() const override { return std::string("0123456789=") + op(); }
-  // Both operations commute: "b<op>a=" for "a<op>b=", operands as written.
-  std::optional<std::string> equivalent_prompt(const std::string& prompt) const override;
+  // Rewrite 0: both operations commute, "b<op>a=" for "a<op>b=", operands as written.
+  // Rewrite k >= 1: the operands that resplit() gives, written as wide as the originals.
+  std::optional<std::string> equivalent_prompt(const std::string& prompt, int index) const override;
 
   // The canonical answer to a well-formed prompt, nullopt for anything else (never throws).
   std::optional<std::string> solve(const std::string& prompt) const;
@@ -43,6 +45,16 @@ class ArithmeticTask : public Task {
   // A plausible wrong value of a <op> b from a slip typical of this operation (may by chance
   // equal the right one: the caller checks).
   virtual std::string slip(const std::string& a, const std::string& b, Rng& rng) const = 0;
+  // Two other operands, each with as many significant digits as a and b, whose result is
+  // that of a and b (most significant digit first, no padding); nullopt when the operation
+  // has no such rewrite.
+  virtual std::optional<std::pair<std::string, std::string>> resplit(const std::string& a, const std::string& b,
+                                                                     Rng& rng) const {
+    (void)a;
+    (void)b;
+    (void)rng;
+    return std::nullopt;
+  }
 
  private:
   // The operands as written in the prompt (padding and digit order as the format says).

@@ -77,6 +77,38 @@ std::optional<std::string> subtract_power_of_ten(const std::string& a, int k) {
   return std::nullopt;
 }
 
+int compare(const std::string& a, const std::string& b) {
+  std::string x = strip_zeros(a), y = strip_zeros(b);
+  if (x.size() != y.size()) return x.size() < y.size() ? -1 : 1;
+  int c = x.compare(y);  // same length: lexicographic is numeric
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+std::optional<std::string> subtract(const std::string& a, const std::string& b) {
+  if (compare(a, b) < 0) return std::nullopt;
+  std::string out;
+  int borrow = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    int d = digit_at(a, i) - digit_at(b, i) - borrow;
+    borrow = d < 0 ? 1 : 0;
+    out.push_back(static_cast<char>('0' + d + 10 * borrow));
+  }
+  std::reverse(out.begin(), out.end());
+  return strip_zeros(out);
+}
+
+std::string random_at_most(Rng& rng, const std::string& limit) {
+  std::string top = strip_zeros(limit);
+  // Each draw of top.size() digits is accepted with probability > 1/10; 256 failures in a
+  // row (p < 1e-11) fall back to 0 so that a caller never loops forever.
+  for (int attempt = 0; attempt < 256; ++attempt) {
+    std::string s;
+    for (size_t i = 0; i < top.size(); ++i) s.push_back(static_cast<char>('0' + rng.uniform(0, 9)));
+    if (compare(s, top) <= 0) return strip_zeros(s);
+  }
+  return "0";
+}
+
 std::string random_number(Rng& rng, int digits) {
   std::string s;
   for (int i = 0; i < digits; ++i) {

@@ -18,6 +18,12 @@ std::string add_dropping_carry(const std::string& a, const std::string& b, int p
 // a + 10^k, or a - 10^k (nullopt when that would be negative).
 std::string add_power_of_ten(const std::string& a, int k);
 std::optional<std::string> subtract_power_of_ten(const std::string& a, int k);
+// -1, 0 or 1 as a <, ==, > b by value (leading zeros ignored).
+int compare(const std::string& a, const std::string& b);
+// a - b, or nullopt when b > a.
+std::optional<std::string> subtract(const std::string& a, const std::string& b);
+// A random number in [0, limit], uniform (rejection from random digit strings).
+std::string random_at_most(Rng& rng, const std::string& limit);
 // A random number of exactly `digits` digits (no leading zero unless digits == 1).
 std::string random_number(Rng& rng, int digits);
 // The answer text: with `reverse`, zero-padded on the left to `width` then written least

@@ -33,11 +33,15 @@ class Task {
   // Every character a prompt or answer of this task can contain (the tokenizer must know
   // each one, even if a small corpus happens to miss it).
   virtual std::string alphabet() const = 0;
-  // Another prompt with the same correct answer (b+a for a+b), for the `equivalent` verify
-  // method: a model whose mistakes come from how a problem is written makes different ones on
-  // the rewritten problem. nullopt when the task has none or the prompt is malformed.
-  virtual std::optional<std::string> equivalent_prompt(const std::string& prompt) const {
+  // Another prompt with the same correct answer, for the `equivalent` verify method: a model
+  // whose mistakes come from how a problem is written makes different ones on the rewritten
+  // problem. Rewrite 0 is the task's symmetry (b+a for a+b); rewrites 1, 2, ... are other
+  // problems of the same size with the same answer, where the task has them (addition:
+  // another split of the same sum), deterministic in (prompt, index). nullopt when the task
+  // has no such rewrite or the prompt is malformed.
+  virtual std::optional<std::string> equivalent_prompt(const std::string& prompt, int index) const {
     (void)prompt;
+    (void)index;
     return std::nullopt;
   }
 };

@@ -113,8 +113,13 @@ Action add_sample(CLI::App& app) {
     auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device)[0];
     std::vector<ScoredSample> samples;
     for (int s = 0; s < *best_of; ++s) samples.push_back({0, s, answers[s], 0.0, ctx.task->grade(*prompt, answers[s])});
-    EquivalentSampling equivalent{ctx.task.get(), *best_of, req.sampling,
-                                  derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling), req.max_new_tokens};
+    EquivalentSampling equivalent;
+    equivalent.task = ctx.task.get();
+    equivalent.samples = *best_of;
+    equivalent.rewrites = ctx.recipe.improve.verify.rewrites;
+    equivalent.sampling = req.sampling;
+    equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling);
+    equivalent.max_new_tokens = req.max_new_tokens;
     self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, {*prompt}, samples, req.max_new_tokens, ctx.device,
                 equivalent);
     size_t best = 0;

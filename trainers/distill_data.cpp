@@ -1,0 +1,45 @@
+#include "trainers/distill_data.h"
+
+#include <map>
+
+#include "core/errors.h"
+#include "core/fs.h"
+#include "trainers/round_loop.h"
+#include "trainers/sample_io.h"
+
+namespace mg {
+
+std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompts,
+                                          const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept) {
+  std::map<std::pair<int, int>, const ScoredSample*> by_id;
+  for (const auto& s : samples) by_id[{s.prompt, s.sample}] = &s;
+  std::vector<DistillExample> out;
+  out.reserve(kept.size());
+  for (const Kept& k : kept) {
+    auto it = by_id.find({k.prompt, k.sample});
+    if (it == by_id.end() || k.prompt < 0 || static_cast<size_t>(k.prompt) >= prompts.size())
+      fail_internal("kept sample (" + std::to_string(k.prompt) + ", " + std::to_string(k.sample) +
+                    ") is not among the round's samples");
+    out.push_back({Problem{prompts[static_cast<size_t>(k.prompt)], it->second->answer}, k.weight});
+  }
+  return out;
+}
+
+std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, const std::vector<std::string>& prompts,
+                                             const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept) {
+  std::vector<DistillExample> out = kept_examples(prompts, samples, kept);
+  if (!ctx.recipe.improve.distill.accumulate) return out;
+  for (int r = 1; r < round; ++r) {
+    const auto dir = ctx.run.round(r);
+    for (const char* file : {"scored.jsonl", "kept.jsonl"})
+      if (!fs::exists(dir / file))
+        fail_input((dir / file).string() + ": missing, and improve.distill.accumulate trains on every earlier round's kept samples");
+    std::vector<std::string> earlier;
+    for (const auto& p : round_problems(ctx, r)) earlier.push_back(p.prompt);
+    auto more = kept_examples(earlier, read_samples(dir / "scored.jsonl"), read_kept(dir / "kept.jsonl"));
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
+}  // namespace mg
