@@ -231,16 +231,21 @@ TEST_F(LoopE2E, AccumulateTrainsOnEveryEarlierRoundsKeptSamples) {
   }
   ctx.recipe.improve.distill.accumulate = false;
   EXPECT_TRUE(mg::distill_examples(ctx, 3, {}, {}, {}).empty());
-  // An earlier round without its kept set is named, not skipped.
+  // An earlier round with a changed or missing kept set is named, not trained on or skipped.
   ctx.recipe.improve.distill.accumulate = true;
+  auto fails_naming = [&](const std::string& what) {
+    try {
+      mg::distill_examples(ctx, 3, {}, {}, {});
+      ADD_FAILURE() << "no error, expected one naming " << what;
+    } catch (const mg::Error& e) {
+      EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  std::ofstream(run / "round-0002" / "kept.jsonl", std::ios::app) << "{\"prompt\": 0, \"sample\": 0, \"weight\": 9}\n";
+  fails_naming("kept.jsonl");
   fs::remove(run / "round-0001" / "kept.jsonl");
-  try {
-    mg::distill_examples(ctx, 3, {}, {}, {});
-    ADD_FAILURE() << "no error for a missing kept.jsonl";
-  } catch (const mg::Error& e) {
-    EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find("round-0001/kept.jsonl"), std::string::npos) << e.what();
-  }
+  fails_naming("round-0001/kept.jsonl");
 }
 
 // pretrain.stop_at_greedy ends pretraining at the first eval that reaches it (0: the first).

@@ -4,6 +4,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/manifest.h"
 #include "trainers/round_loop.h"
 #include "trainers/sample_io.h"
 
@@ -34,6 +35,10 @@ std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, c
     for (const char* file : {"scored.jsonl", "kept.jsonl"})
       if (!fs::exists(dir / file))
         fail_input((dir / file).string() + ": missing, and improve.distill.accumulate trains on every earlier round's kept samples");
+    // A committed round's files are checked against its MANIFEST before they are trained on.
+    std::string problem;
+    if (!verify_manifest(dir, &problem))
+      fail_input(dir.string() + ": " + problem + " (improve.distill.accumulate trains on its kept samples)");
     std::vector<std::string> earlier;
     for (const auto& p : round_problems(ctx, r)) earlier.push_back(p.prompt);
     auto more = kept_examples(earlier, read_samples(dir / "scored.jsonl"), read_kept(dir / "kept.jsonl"));

@@ -22,7 +22,8 @@ std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompt
                                           const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept);
 
 // This round's examples, then (with accumulate) those of rounds 1..round-1, oldest first.
-// BadInput naming the file when an earlier round's scored.jsonl or kept.jsonl is missing.
+// BadInput naming the file when an earlier round's scored.jsonl or kept.jsonl is missing or
+// does not match the round's MANIFEST.
 std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, const std::vector<std::string>& prompts,
                                              const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept);
 
