@@ -79,7 +79,7 @@ void write_manifest(const stdfs::path& dir) {
   fs::write_file_atomic(dir / kManifest, text);
 }
 
-bool verify_manifest(const stdfs::path& dir, std::string* problem) {
+bool verify_manifest(const stdfs::path& dir, std::string* problem, const std::vector<std::string>& only) {
   auto fail = [&](const std::string& why) {
     if (problem) *problem = why;
     return false;
@@ -97,6 +97,7 @@ bool verify_manifest(const stdfs::path& dir, std::string* problem) {
   std::istringstream lines(text);
   std::string line;
   int lineno = 0;
+  std::vector<std::string> listed;
   while (std::getline(lines, line)) {
     ++lineno;
     // "<hash>  <path>": the path may itself hold spaces, so split at the first two only.
@@ -104,6 +105,8 @@ bool verify_manifest(const stdfs::path& dir, std::string* problem) {
       return fail("MANIFEST line " + std::to_string(lineno) + " is malformed");
     std::string want = line.substr(0, 64);
     std::string rel = line.substr(66);
+    if (!only.empty() && std::find(only.begin(), only.end(), rel) == only.end()) continue;
+    listed.push_back(rel);
     stdfs::path file = dir / rel;
     if (!stdfs::is_regular_file(file, ec)) return fail(rel + ": listed in MANIFEST but missing");
     std::string got;
@@ -114,6 +117,8 @@ bool verify_manifest(const stdfs::path& dir, std::string* problem) {
     }
     if (got != want) return fail(rel + ": checksum mismatch (file changed or damaged)");
   }
+  for (const auto& rel : only)
+    if (std::find(listed.begin(), listed.end(), rel) == listed.end()) return fail(rel + ": not listed in MANIFEST");
   return true;
 }
 

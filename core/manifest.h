@@ -6,6 +6,7 @@
 //   <64 hex digits of SHA-256>  <path relative to the directory, '/'-separated>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace mg {
 
@@ -18,7 +19,9 @@ void write_manifest(const std::filesystem::path& dir);
 
 // True if MANIFEST exists and parses, and every file it lists exists with the listed
 // checksum. Otherwise false, and `problem` (when given) names the file and what is wrong.
-// Files present but not listed are not a problem.
-bool verify_manifest(const std::filesystem::path& dir, std::string* problem);
+// Files present but not listed are not a problem. With `only`, just those files (paths
+// relative to dir) are checked, and each of them must be listed.
+bool verify_manifest(const std::filesystem::path& dir, std::string* problem,
+                     const std::vector<std::string>& only = {});
 
 }  // namespace mg

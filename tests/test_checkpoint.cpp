@@ -98,6 +98,25 @@ TEST_F(CheckpointTest, ManifestDetectsAFlippedByteAndAMissingFile) {
   EXPECT_NE(problem.find("MANIFEST is missing"), std::string::npos) << problem;
 }
 
+// verify_manifest with `only`: just the named files are checked, and each must be listed.
+TEST_F(CheckpointTest, ManifestChecksOnlyTheNamedFiles) {
+  auto d = dir_ / "round";
+  write(d / "a.txt", "hello");
+  write(d / "b.bin", std::string(1000, 'x'));
+  mg::write_manifest(d);
+  write(d / "late.txt", "written after the MANIFEST");
+  flip_byte(d / "b.bin", 500);
+  std::string problem;
+  EXPECT_TRUE(mg::verify_manifest(d, &problem, {"a.txt"})) << problem;  // b.bin is not looked at
+  EXPECT_FALSE(mg::verify_manifest(d, &problem, {"a.txt", "b.bin"}));
+  EXPECT_NE(problem.find("b.bin: checksum"), std::string::npos) << problem;
+  EXPECT_FALSE(mg::verify_manifest(d, &problem, {"a.txt", "late.txt"}));
+  EXPECT_NE(problem.find("late.txt: not listed"), std::string::npos) << problem;
+  stdfs::remove(d / "a.txt");
+  EXPECT_FALSE(mg::verify_manifest(d, &problem, {"a.txt"}));
+  EXPECT_NE(problem.find("a.txt: listed in MANIFEST but missing"), std::string::npos) << problem;
+}
+
 TEST_F(CheckpointTest, CommitRenamesTheRoundAndPointsLatestAtIt) {
   mg::RoundWriter w(run_, 0);
   EXPECT_EQ(w.dir(), run_.round_tmp(0));

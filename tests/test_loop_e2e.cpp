@@ -212,8 +212,7 @@ TEST_F(LoopE2E, AccumulateTrainsOnEveryEarlierRoundsKeptSamples) {
   std::vector<mg::DistillExample> want;
   for (int r = 1; r <= 2; ++r) {
     auto dir = run / ("round-000" + std::to_string(r));
-    std::vector<std::string> prompts;
-    for (const auto& p : mg::round_problems(ctx, r)) prompts.push_back(p.prompt);
+    auto prompts = mg::prompt_texts(mg::round_problems(ctx, r));
     auto samples = mg::read_samples(dir / "scored.jsonl");
     auto kept = mg::read_kept(dir / "kept.jsonl");
     ASSERT_FALSE(kept.empty());

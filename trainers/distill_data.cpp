@@ -35,13 +35,13 @@ std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, c
     for (const char* file : {"scored.jsonl", "kept.jsonl"})
       if (!fs::exists(dir / file))
         fail_input((dir / file).string() + ": missing, and improve.distill.accumulate trains on every earlier round's kept samples");
-    // A committed round's files are checked against its MANIFEST before they are trained on.
+    // The two files read are checked against the round's MANIFEST before they are trained on
+    // (only those two: hashing every round's weights again each round would grow with the run).
     std::string problem;
-    if (!verify_manifest(dir, &problem))
+    if (!verify_manifest(dir, &problem, {"scored.jsonl", "kept.jsonl"}))
       fail_input(dir.string() + ": " + problem + " (improve.distill.accumulate trains on its kept samples)");
-    std::vector<std::string> earlier;
-    for (const auto& p : round_problems(ctx, r)) earlier.push_back(p.prompt);
-    auto more = kept_examples(earlier, read_samples(dir / "scored.jsonl"), read_kept(dir / "kept.jsonl"));
+    auto more = kept_examples(prompt_texts(round_problems(ctx, r)), read_samples(dir / "scored.jsonl"),
+                              read_kept(dir / "kept.jsonl"));
     out.insert(out.end(), more.begin(), more.end());
   }
   return out;

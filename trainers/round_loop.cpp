@@ -46,6 +46,13 @@ std::vector<Problem> round_problems(const RunContext& ctx, int round) {
   return out;
 }
 
+std::vector<std::string> prompt_texts(const std::vector<Problem>& problems) {
+  std::vector<std::string> out;
+  out.reserve(problems.size());
+  for (const auto& p : problems) out.push_back(p.prompt);
+  return out;
+}
+
 namespace {
 
 // Gathers every rank's samples and sorts them by (prompt, sample): identical on every rank.
@@ -94,8 +101,7 @@ std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round,
 
 std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
                                        const std::vector<ScoredSample>& samples) {
-  std::vector<std::string> prompts;
-  for (const auto& p : problems) prompts.push_back(p.prompt);
+  const std::vector<std::string> prompts = prompt_texts(problems);
   std::vector<ScoredSample> mine;
   for (const auto& s : samples)
     if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
@@ -190,8 +196,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   }
 
   t = Clock::now();
-  std::vector<std::string> prompts;
-  for (const auto& p : problems) prompts.push_back(p.prompt);
+  const std::vector<std::string> prompts = prompt_texts(problems);
   if (done.count("model.safetensors")) {
     auto state = load_safetensors(dir / "model.safetensors");
     load_module_state(*model, state, (dir / "model.safetensors").string());

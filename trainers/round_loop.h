@@ -18,6 +18,8 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx);
 // The stages, also used by `mindgap gap` (the offline study of a checkpoint):
 // the prompts of round r, seeded by (seed, round), at the round's difficulty;
 std::vector<Problem> round_problems(const RunContext& ctx, int round);
+// the prompt texts of those problems, in order (what the stages index by prompt number);
+std::vector<std::string> prompt_texts(const std::vector<Problem>& problems);
 // N samples per prompt (prompts sharded by rank), graded, gathered and sorted on every rank;
 std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems);
 // self-verification scores by the recipe's method (by rank, gathered).
