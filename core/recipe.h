@@ -78,6 +78,9 @@ struct VerifyConfig {
   // equivalent: how many equivalent prompts each prompt is rewritten as (the first is b+a;
   // more than one needs addition, whose further rewrites split the same sum differently).
   int rewrites = 1;
+  // equivalent: how many shifted rewrites vote as well (addition: the leading digits
+  // lowered, so that the answer is the original's minus a known offset; README).
+  int shifted = 0;
 };
 
 struct FilterConfig {

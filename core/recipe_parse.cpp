@@ -216,6 +216,8 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
   if (verify.rewrites > 1 && r.task.name != "addition")
     v.fail("improve.verify.rewrites", "more than one rewrite needs task addition (" + r.task.name +
                                           " has only its swapped operands)");
+  if (verify.shifted > 0 && r.task.name != "addition")
+    v.fail("improve.verify.shifted", "shifted rewrites need task addition (" + r.task.name + " has none)");
   for (const auto& [key, values] : r.improve.curriculum) {
     if (sudoku != (key == "holes"))
       v.fail("improve.curriculum." + key, "does not apply to task " + r.task.name +

@@ -111,6 +111,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("ensemble", i.verify.ensemble);
       v.field("combine", i.verify.combine, one_of({"mean", "and"}));
       v.field("rewrites", i.verify.rewrites, between(1, 64));
+      v.field("shifted", i.verify.shifted, between(0, 64));
     });
     v.section("filter", [&] {
       v.field("method", i.filter.method,

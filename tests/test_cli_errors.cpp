@@ -89,6 +89,8 @@ const BadCase kCases[] = {
      "task.name=sudoku improve.verify.method=equivalent", "improve.verify.method"},
     {"rewrites_on_multiplication", [](const fs::path& r) { return recipe(r); },
      "task.name=multiplication improve.verify.method=equivalent improve.verify.rewrites=3", "improve.verify.rewrites"},
+    {"shifted_on_multiplication", [](const fs::path& r) { return recipe(r); },
+     "task.name=multiplication improve.verify.method=equivalent improve.verify.shifted=2", "improve.verify.shifted"},
 };
 
 }  // namespace

@@ -153,3 +153,59 @@ TEST(Equivalence, TasksWithoutARewriteAreBadInput) {
 }
 
 }  // namespace
+
+// Shifted rewrites vote too, each answer moved back by its rewrite's offset first; an answer
+// that cannot be moved back (not a number of the answer's width) counts against every sample.
+TEST(Equivalence, ShiftedRewritesVoteMovedBack) {
+  auto task = addition();
+  auto tk = tokenizer_for(*task);
+  auto model = untrained(tk.vocab_size());
+  const std::vector<std::string> prompts = {"12+345=", "73+58=", "456+789="};
+  const std::vector<std::string> right = {"7530", "131", "5421"};  // 357, 131, 1245 reversed
+  const int shifted = 2;
+  mg::GenerateRequest req;
+  std::vector<mg::ShiftedPrompt> rewrites;
+  for (const auto& p : prompts) {
+    req.prompts.push_back(*task->equivalent_prompt(p, 0));
+    for (int k = 0; k < shifted; ++k) {
+      rewrites.push_back(*task->shifted_prompt(p, k));
+      req.prompts.push_back(rewrites.back().prompt);
+    }
+  }
+  req.sampling.temperature = 0.0;
+  req.max_new_tokens = 6;
+  auto answers = mg::generate_answers(model, tk, req, torch::kCPU);
+  const int per = 1 + shifted;
+  // Each prompt's votes: the swap's answer as it is, the shifted ones moved back.
+  std::vector<std::vector<std::string>> votes(prompts.size());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    votes[i].push_back(answers[i * per][0]);
+    for (int k = 0; k < shifted; ++k) {
+      auto moved = task->shift_answer(prompts[i], answers[i * per + 1 + k][0], rewrites[i * shifted + k].offset);
+      votes[i].push_back(moved.value_or("(unreadable)"));
+    }
+  }
+  std::vector<mg::ScoredSample> samples;
+  std::vector<double> want;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    // Every vote's answer as a sample, and the right answer, which the untrained model
+    // seldom gives (its score is then 0, not 1).
+    std::vector<std::string> candidates = votes[i];
+    candidates.push_back(right[i]);
+    ASSERT_TRUE(task->grade(prompts[i], right[i])) << right[i];
+    for (const auto& x : candidates) {
+      if (x == "(unreadable)") continue;
+      int agree = 0;
+      for (const auto& v : votes[i]) agree += v == x;
+      samples.push_back({static_cast<int>(i), static_cast<int>(samples.size()), x, 0.0, false});
+      want.push_back(static_cast<double>(agree) / per);
+    }
+  }
+  auto how = greedy(task.get(), 2);
+  how.shifted = shifted;
+  auto scores = mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU);
+  ASSERT_EQ(scores.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_DOUBLE_EQ(scores[i], want[i]) << samples[i].answer;
+  how.shifted = -1;
+  EXPECT_THROW(mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU), mg::Error);
+}

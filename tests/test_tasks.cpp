@@ -262,6 +262,85 @@ TEST(EquivalentPrompts, AdditionResplitsKeepTheSumAndTheLengths) {
   EXPECT_FALSE(task("multiplication")->equivalent_prompt("12*34=", 1).has_value());
 }
 
+// Shifted rewrites of an addition: the leading digit of each operand lowered (lengths and
+// written widths kept), the offset being what was taken off; shift_answer moves an answer to
+// the rewrite back to the original. They carry into a new digit far less often.
+TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
+  namespace dec = mg::tasks::decimal;
+  for (bool padded : {false, true}) {
+    mg::TaskConfig c;
+    c.name = "addition";
+    c.reverse_operands = padded;
+    c.pad_to = padded ? 6 : 0;
+    auto t = mg::make_task(c);
+    auto operands = [&](const std::string& prompt) {
+      size_t at = prompt.find('+');
+      std::string a = prompt.substr(0, at), b = prompt.substr(at + 1, prompt.size() - at - 2);
+      if (padded) {
+        std::reverse(a.begin(), a.end());
+        std::reverse(b.begin(), b.end());
+      }
+      return std::make_pair(dec::strip_zeros(a), dec::strip_zeros(b));
+    };
+    int carries = 0, shifted_carries = 0;
+    for (uint64_t i = 0; i < 300; ++i) {
+      auto p = t->generate(4, i, {1, 5});
+      auto [a, b] = operands(p.prompt);
+      const size_t longest = std::max(a.size(), b.size());
+      for (int k = 0; k < 6; ++k) {
+        auto q = t->shifted_prompt(p.prompt, k);
+        ASSERT_TRUE(q.has_value()) << p.prompt;
+        EXPECT_EQ(q->prompt, t->shifted_prompt(p.prompt, k)->prompt) << "not deterministic";
+        EXPECT_EQ(q->prompt.size(), p.prompt.size()) << p.prompt << " -> " << q->prompt;
+        auto [a2, b2] = operands(q->prompt);
+        ASSERT_EQ(a2.size(), a.size()) << p.prompt << " -> " << q->prompt;
+        ASSERT_EQ(b2.size(), b.size()) << p.prompt << " -> " << q->prompt;
+        // Only the leading digits change, and only downwards.
+        EXPECT_EQ(a2.substr(1), a.substr(1));
+        EXPECT_EQ(b2.substr(1), b.substr(1));
+        EXPECT_LE(a2[0], a[0]);
+        EXPECT_LE(b2[0], b[0]);
+        EXPECT_EQ(dec::add(dec::add(a2, b2), q->offset), dec::add(a, b)) << p.prompt << " -> " << q->prompt;
+        // The rewrite's right answer, moved back, is the original's right answer; a wrong one
+        // stays wrong.
+        auto right = dec::format_answer(dec::add(a2, b2), static_cast<int>(p.answer.size()), true);
+        ASSERT_TRUE(right && t->grade(q->prompt, *right)) << q->prompt;
+        EXPECT_EQ(t->shift_answer(p.prompt, *right, q->offset), p.answer) << p.prompt << " -> " << q->prompt;
+        auto wrong = t->wrong_answer({q->prompt, *right}, 3);
+        auto moved = t->shift_answer(p.prompt, wrong, q->offset);
+        EXPECT_FALSE(moved && t->grade(p.prompt, *moved)) << q->prompt << " " << wrong;
+        if (longest >= 2 && a.size() == b.size()) {
+          const std::string limit = "1" + std::string(longest, '0');
+          carries += dec::compare(dec::add(a, b), limit) >= 0;
+          shifted_carries += dec::compare(dec::add(a2, b2), limit) >= 0;
+        }
+      }
+    }
+    EXPECT_GT(carries, 60);
+    EXPECT_LT(shifted_carries, carries / 3) << carries;
+  }
+  auto add = task("addition");
+  EXPECT_EQ(add->shift_answer("95+87=", "231", "50"), "281");  // 132 + 50 = 182, reversed
+  EXPECT_EQ(add->shift_answer("95+87=", "231<eoa>", "50"), "281");
+  EXPECT_FALSE(add->shift_answer("95+87=", "999", "50").has_value());  // 1049 does not fit
+  EXPECT_FALSE(add->shift_answer("95+87=", "23", "50").has_value());   // not the answer's width
+  EXPECT_FALSE(add->shift_answer("95+87=", "231", "x").has_value());
+  for (const auto& g : kGarbage) {
+    EXPECT_FALSE(add->shift_answer("95+87=", g, "50").has_value()) << g;
+    EXPECT_FALSE(add->shift_answer(g, "231", "50").has_value()) << g;
+    EXPECT_FALSE(add->shifted_prompt(g, 0).has_value()) << g;
+  }
+  auto plain = task("addition", false);
+  EXPECT_EQ(plain->shift_answer("95+87=", "132", "50"), "182");
+  EXPECT_FALSE(plain->shift_answer("95+87=", "0132", "50").has_value());  // a leading zero
+  EXPECT_EQ(add->shifted_prompt("10+10=", 0)->prompt, "10+10=");  // a leading 1 stays
+  EXPECT_EQ(add->shifted_prompt("10+10=", 0)->offset, "0");
+  EXPECT_FALSE(add->shifted_prompt("62+5=", -1).has_value());
+  EXPECT_FALSE(task("multiplication")->shifted_prompt("12*34=", 0).has_value());
+  auto sudoku = task("sudoku");
+  EXPECT_FALSE(sudoku->shifted_prompt(sudoku->generate(1, 0, {4, 4}).prompt, 0).has_value());
+}
+
 TEST(Generators, ArithmeticRangesAndMaxChars) {
   for (auto name : {"addition", "multiplication"}) {
     auto t = task(name);

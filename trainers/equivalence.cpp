@@ -17,32 +17,53 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
   for (const ScoredSample& s : samples) prompt_ids.insert(s.prompt);
 
   if (how.rewrites < 1) fail_input("verify.rewrites: needs at least one rewrite per prompt");
+  if (how.shifted < 0) fail_input("verify.shifted: must not be negative");
+  const int per_prompt = how.rewrites + how.shifted;
 
   GenerateRequest req;
   req.samples = how.samples;
   req.sampling = how.sampling;
   req.seed = how.seed;
   req.max_new_tokens = how.max_new_tokens;
-  for (int p : prompt_ids)
-    for (int k = 0; k < how.rewrites; ++k) {
-      auto rewritten = how.task->equivalent_prompt(prompts.at(static_cast<size_t>(p)), k);
-      if (!rewritten)
-        fail_input("verify.method equivalent: task " + how.task->name() + " has no equivalent prompt " +
-                   std::to_string(k) + " for '" + prompts.at(static_cast<size_t>(p)) + "'");
-      req.prompts.push_back(*rewritten);
+  std::vector<std::string> offsets;  // per rewrite; empty: the same answer
+  for (int p : prompt_ids) {
+    const std::string& prompt = prompts.at(static_cast<size_t>(p));
+    auto missing = [&](const char* kind, int k) {
+      fail_input("verify.method equivalent: task " + how.task->name() + " has no " + kind + " prompt " +
+                 std::to_string(k) + " for '" + prompt + "'");
+    };
+    for (int k = 0; k < per_prompt; ++k) {
+      if (k < how.rewrites) {
+        auto rewritten = how.task->equivalent_prompt(prompt, k);
+        if (!rewritten) missing("equivalent", k);
+        req.prompts.push_back(*rewritten);
+        offsets.emplace_back();
+      } else {
+        auto shifted = how.task->shifted_prompt(prompt, k - how.rewrites);
+        if (!shifted) missing("shifted", k - how.rewrites);
+        req.prompts.push_back(shifted->prompt);
+        offsets.push_back(shifted->offset);
+      }
       // Rewrite k of prompt p draws its own stream; with one rewrite the id is p itself.
-      req.prompt_ids.push_back(static_cast<uint64_t>(p) * static_cast<uint64_t>(how.rewrites) +
+      req.prompt_ids.push_back(static_cast<uint64_t>(p) * static_cast<uint64_t>(per_prompt) +
                                static_cast<uint64_t>(k));
     }
-  // The answers to every rewrite vote, each under the prompt index of its original.
+  }
+  // The answers to every rewrite vote, each under the prompt index of its original. A
+  // shifted answer that cannot be read as a number votes for nothing: it stays in the count.
+  const std::string unreadable(1, '\0');
   std::vector<ScoredSample> voters;
   if (!req.prompts.empty()) {
     auto answers = generate_answers(model, tokenizer, req, device);
     size_t i = 0;
     for (int p : prompt_ids)
-      for (int k = 0; k < how.rewrites; ++k, ++i)
-        for (size_t j = 0; j < answers[i].size(); ++j)
-          voters.push_back({p, static_cast<int>(k * how.samples + static_cast<int>(j)), answers[i][j], 0.0, false});
+      for (int k = 0; k < per_prompt; ++k, ++i)
+        for (size_t j = 0; j < answers[i].size(); ++j) {
+          std::string answer = answers[i][j];
+          if (!offsets[i].empty())
+            answer = how.task->shift_answer(prompts.at(static_cast<size_t>(p)), answer, offsets[i]).value_or(unreadable);
+          voters.push_back({p, static_cast<int>(k * how.samples + static_cast<int>(j)), std::move(answer), 0.0, false});
+        }
   }
   return vote_shares(samples, voters);
 }

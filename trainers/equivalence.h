@@ -1,7 +1,12 @@
 #pragma once
 // Verify method `equivalent`: the share of the model's answers to equivalent prompts (the
 // task's rewrites with the same correct answer: b+a for a+b, then other splits of the same
-// sum when verify.rewrites > 1) that equal this sample's answer.
+// sum when verify.rewrites > 1) that equal this sample's answer. With verify.shifted > 0 the
+// answers to that many shifted rewrites vote too, each moved back by the rewrite's known
+// offset (Task::shift_answer): a same-sum rewrite cannot catch a dropped carry into a new
+// digit, because every one of them has that carry; a rewrite with lowered leading digits
+// seldom has it. The move back is exact arithmetic on the model's answer, so that check is
+// label-free but not the model's alone (README, "verify methods").
 // Majority vote cannot catch a mistake the model makes on most samples of one prompt; a
 // mistake that comes from how the problem is written is often not made on the rewrite.
 // The answers to the rewrite are sampled as the generate stage samples, seeded by (seed,
@@ -24,13 +29,14 @@ struct EquivalentSampling {
   const Task* task = nullptr;  // gives the equivalent prompt; null: the method cannot run
   int samples = 8;             // answers drawn per equivalent prompt
   int rewrites = 1;            // equivalent prompts per prompt (Task::equivalent_prompt 0..n-1)
+  int shifted = 0;             // shifted prompts per prompt (Task::shifted_prompt 0..n-1)
   SamplingConfig sampling;
   uint64_t seed = 0;
   int max_new_tokens = 16;
 };
 
 // One score in [0, 1] per sample. `prompts[p]` is the prompt of samples with prompt index p.
-// BadInput when the task has no equivalent prompt.
+// BadInput when the task has no equivalent (or shifted) prompt.
 std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
                                        const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
                                        const torch::Device& device);

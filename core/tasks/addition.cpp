@@ -39,4 +39,18 @@ std::optional<std::pair<std::string, std::string>> AdditionTask::resplit(const s
   return std::make_pair(a2, *decimal::subtract(sum, a2));
 }
 
+std::optional<ArithmeticTask::Lowered> AdditionTask::lower(const std::string& a, const std::string& b,
+                                                            Rng& rng) const {
+  auto lowered = [&](std::string x) {
+    const int top = x[0] - '0';
+    const int least = x.size() == 1 ? 0 : 1;  // keeps the operand's length
+    x[0] = static_cast<char>('0' + rng.uniform(std::min(least, top), top));
+    return x;
+  };
+  Lowered out{lowered(a), lowered(b), ""};
+  // (a - a') + (b - b'): what was taken off the two leading digits, not the sum itself.
+  out.offset = decimal::add(*decimal::subtract(a, out.a), *decimal::subtract(b, out.b));
+  return out;
+}
+
 }  // namespace mg::tasks

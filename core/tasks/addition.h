@@ -21,6 +21,11 @@ class AdditionTask final : public ArithmeticTask {
   // a' + b' = a + b with a' drawn uniformly among the splits that keep both lengths.
   std::optional<std::pair<std::string, std::string>> resplit(const std::string& a, const std::string& b,
                                                              Rng& rng) const override;
+  // The leading digit of each operand lowered to a uniform draw from [1, itself] ([0, itself]
+  // for a one-digit operand), the rest kept: a' + b' = a + b - offset. Two lowered leading
+  // digits seldom carry into the next digit, which is where a model one digit past its
+  // training lengths fails, and which every same-sum rewrite shares.
+  std::optional<Lowered> lower(const std::string& a, const std::string& b, Rng& rng) const override;
 };
 
 }  // namespace mg::tasks

@@ -57,6 +57,12 @@ bool ArithmeticTask::parse(const std::string& prompt, std::string* a, std::strin
          b->size() <= kMaxOperandDigits;
 }
 
+std::string ArithmeticTask::write_like(std::string value, const std::string& written) const {
+  value.insert(0, written.size() - value.size(), '0');
+  if (format_.reverse_operands) std::reverse(value.begin(), value.end());
+  return value;
+}
+
 std::optional<std::string> ArithmeticTask::equivalent_prompt(const std::string& prompt, int index) const {
   std::string a, b;
   if (index < 0 || !parse(prompt, &a, &b)) return std::nullopt;
@@ -64,13 +70,35 @@ std::optional<std::string> ArithmeticTask::equivalent_prompt(const std::string& 
   Rng rng(derive_seed({stable_hash(prompt), static_cast<uint64_t>(index)}));
   auto split = resplit(decimal::strip_zeros(read_operand(a)), decimal::strip_zeros(read_operand(b)), rng);
   if (!split) return std::nullopt;
-  // As wide as the operands they replace, so that the answer keeps its width.
-  auto write_as = [&](std::string value, const std::string& written) {
-    value.insert(0, written.size() - value.size(), '0');
-    if (format_.reverse_operands) std::reverse(value.begin(), value.end());
-    return value;
-  };
-  return write_as(split->first, a) + op() + write_as(split->second, b) + "=";
+  return write_like(split->first, a) + op() + write_like(split->second, b) + "=";
+}
+
+std::optional<ShiftedPrompt> ArithmeticTask::shifted_prompt(const std::string& prompt, int index) const {
+  std::string a, b;
+  if (index < 0 || !parse(prompt, &a, &b)) return std::nullopt;
+  // A stream of its own: shifted rewrite k is not drawn from the same numbers as split k.
+  constexpr uint64_t kShiftedStream = 0x5348494654ULL;
+  Rng rng(derive_seed({stable_hash(prompt), static_cast<uint64_t>(index), kShiftedStream}));
+  auto lowered = lower(decimal::strip_zeros(read_operand(a)), decimal::strip_zeros(read_operand(b)), rng);
+  if (!lowered) return std::nullopt;
+  return ShiftedPrompt{write_like(lowered->a, a) + op() + write_like(lowered->b, b) + "=", lowered->offset};
+}
+
+std::optional<std::string> ArithmeticTask::shift_answer(const std::string& prompt, const std::string& answer,
+                                                        const std::string& offset) const {
+  std::string a, b;
+  if (!parse(prompt, &a, &b) || !decimal::is_digits(offset)) return std::nullopt;
+  const int width = answer_width(static_cast<int>(a.size()), static_cast<int>(b.size()));
+  std::string value = strip_end_marker(answer);
+  if (!decimal::is_digits(value)) return std::nullopt;
+  if (format_.reverse_answer) {
+    // A reversed answer has exactly the width the operands give; anything else is malformed.
+    if (static_cast<int>(value.size()) != width) return std::nullopt;
+    std::reverse(value.begin(), value.end());
+  } else if (value.size() > 1 && value[0] == '0') {
+    return std::nullopt;  // a plain answer has no leading zero
+  }
+  return decimal::format_answer(decimal::add(decimal::strip_zeros(value), offset), width, format_.reverse_answer);
 }
 
 std::optional<std::string> ArithmeticTask::solve(const std::string& prompt) const {

@@ -31,6 +31,10 @@ class ArithmeticTask : public Task {
   // Rewrite 0: both operations commute, "b<op>a=" for "a<op>b=", operands as written.
   // Rewrite k >= 1: the operands that resplit() gives, written as wide as the originals.
   std::optional<std::string> equivalent_prompt(const std::string& prompt, int index) const override;
+  // The operands that lower() gives, written as wide as the originals.
+  std::optional<ShiftedPrompt> shifted_prompt(const std::string& prompt, int index) const override;
+  std::optional<std::string> shift_answer(const std::string& prompt, const std::string& answer,
+                                          const std::string& offset) const override;
 
   // The canonical answer to a well-formed prompt, nullopt for anything else (never throws).
   std::optional<std::string> solve(const std::string& prompt) const;
@@ -55,12 +59,26 @@ class ArithmeticTask : public Task {
     (void)rng;
     return std::nullopt;
   }
+  // Two operands with as many significant digits as a and b whose result is that of a and b
+  // minus a known offset: {a', b', offset}; nullopt when the operation has none.
+  struct Lowered {
+    std::string a, b, offset;
+  };
+  virtual std::optional<Lowered> lower(const std::string& a, const std::string& b, Rng& rng) const {
+    (void)a;
+    (void)b;
+    (void)rng;
+    return std::nullopt;
+  }
 
  private:
   // The operands as written in the prompt (padding and digit order as the format says).
   bool parse(const std::string& prompt, std::string* a, std::string* b) const;
   std::string write_operand(const std::string& value) const;
   std::string read_operand(const std::string& written) const;  // back to most significant first
+  // `value` (most significant first) zero-padded to as many digits as `written` has and laid
+  // out like it, so that a rewrite keeps the answer's width.
+  std::string write_like(std::string value, const std::string& written) const;
   ArithmeticFormat format_;
 };
 

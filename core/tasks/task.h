@@ -11,6 +11,12 @@
 
 namespace mg {
 
+// A prompt whose correct answer is that of another prompt minus `offset` (a decimal number).
+struct ShiftedPrompt {
+  std::string prompt;
+  std::string offset;
+};
+
 struct Problem {
   std::string prompt;  // e.g. "62+85="
   std::string answer;  // canonical correct answer text, no end marker, e.g. "741"
@@ -42,6 +48,26 @@ class Task {
   virtual std::optional<std::string> equivalent_prompt(const std::string& prompt, int index) const {
     (void)prompt;
     (void)index;
+    return std::nullopt;
+  }
+  // A problem of the same size whose answer is this one's minus a known offset, for the
+  // `equivalent` method's shifted rewrites (verify.shifted): addition lowers the leading
+  // digit of each operand, so that the rewrite seldom carries into a new digit. Deterministic
+  // in (prompt, index); nullopt when the task has none or the prompt is malformed.
+  virtual std::optional<ShiftedPrompt> shifted_prompt(const std::string& prompt, int index) const {
+    (void)prompt;
+    (void)index;
+    return std::nullopt;
+  }
+  // The answer to `prompt` that `answer`, given to a shifted rewrite of it, implies: its value
+  // plus `offset`, written as `prompt`'s answers are written. This is one exact addition of
+  // a known number to the model's own answer: no grader is consulted, but the carry it makes
+  // is not the model's. nullopt when `answer` is not a well-formed answer or too wide.
+  virtual std::optional<std::string> shift_answer(const std::string& prompt, const std::string& answer,
+                                                  const std::string& offset) const {
+    (void)prompt;
+    (void)answer;
+    (void)offset;
     return std::nullopt;
   }
 };

@@ -117,6 +117,7 @@ Action add_sample(CLI::App& app) {
     equivalent.task = ctx.task.get();
     equivalent.samples = *best_of;
     equivalent.rewrites = ctx.recipe.improve.verify.rewrites;
+    equivalent.shifted = ctx.recipe.improve.verify.shifted;
     equivalent.sampling = req.sampling;
     equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling);
     equivalent.max_new_tokens = req.max_new_tokens;
