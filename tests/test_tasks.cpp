@@ -262,9 +262,10 @@ TEST(EquivalentPrompts, AdditionResplitsKeepTheSumAndTheLengths) {
   EXPECT_FALSE(task("multiplication")->equivalent_prompt("12*34=", 1).has_value());
 }
 
-// Shifted rewrites of an addition: the leading digit of each operand lowered (lengths and
-// written widths kept), the offset being what was taken off; shift_answer moves an answer to
-// the rewrite back to the original. They carry into a new digit far less often.
+// Shifted rewrites of an addition: the leading digit of each operand lowered, then the smaller
+// sum split another way (lengths and written widths kept), the offset being what was taken
+// off; shift_answer moves an answer to the rewrite back to the original. They carry into a
+// new digit far less often, and their lower digits vary.
 TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
   namespace dec = mg::tasks::decimal;
   for (bool padded : {false, true}) {
@@ -282,7 +283,7 @@ TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
       }
       return std::make_pair(dec::strip_zeros(a), dec::strip_zeros(b));
     };
-    int carries = 0, shifted_carries = 0;
+    int carries = 0, shifted_carries = 0, long_ones = 0, varied = 0;
     for (uint64_t i = 0; i < 300; ++i) {
       auto p = t->generate(4, i, {1, 5});
       auto [a, b] = operands(p.prompt);
@@ -295,12 +296,20 @@ TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
         auto [a2, b2] = operands(q->prompt);
         ASSERT_EQ(a2.size(), a.size()) << p.prompt << " -> " << q->prompt;
         ASSERT_EQ(b2.size(), b.size()) << p.prompt << " -> " << q->prompt;
-        // Only the leading digits change, and only downwards.
-        EXPECT_EQ(a2.substr(1), a.substr(1));
-        EXPECT_EQ(b2.substr(1), b.substr(1));
-        EXPECT_LE(a2[0], a[0]);
-        EXPECT_LE(b2[0], b[0]);
         EXPECT_EQ(dec::add(dec::add(a2, b2), q->offset), dec::add(a, b)) << p.prompt << " -> " << q->prompt;
+        // What was taken off comes from the leading digits only: the digits below the
+        // shorter operand's leading one are zero, and it is at most the two leading digits.
+        const size_t low = std::min(a.size(), b.size()) - 1;
+        EXPECT_TRUE(q->offset == "0" || (q->offset.size() > low &&
+                                         q->offset.substr(q->offset.size() - low) == std::string(low, '0')))
+            << p.prompt << " -> " << q->prompt << " offset " << q->offset;
+        const std::string tops = dec::add(a.substr(0, 1) + std::string(a.size() - 1, '0'),
+                                          b.substr(0, 1) + std::string(b.size() - 1, '0'));
+        EXPECT_LE(dec::compare(q->offset, tops), 0) << p.prompt << " offset " << q->offset;
+        if (a.size() >= 3 && b.size() >= 3) {
+          ++long_ones;
+          varied += a2.substr(1) != a.substr(1);
+        }
         // The rewrite's right answer, moved back, is the original's right answer; a wrong one
         // stays wrong.
         auto right = dec::format_answer(dec::add(a2, b2), static_cast<int>(p.answer.size()), true);
@@ -318,6 +327,7 @@ TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
     }
     EXPECT_GT(carries, 60);
     EXPECT_LT(shifted_carries, carries / 3) << carries;
+    EXPECT_GE(varied, long_ones * 8 / 10);
   }
   auto add = task("addition");
   EXPECT_EQ(add->shift_answer("95+87=", "231", "50"), "281");  // 132 + 50 = 182, reversed
@@ -333,7 +343,7 @@ TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
   auto plain = task("addition", false);
   EXPECT_EQ(plain->shift_answer("95+87=", "132", "50"), "182");
   EXPECT_FALSE(plain->shift_answer("95+87=", "0132", "50").has_value());  // a leading zero
-  EXPECT_EQ(add->shifted_prompt("10+10=", 0)->prompt, "10+10=");  // a leading 1 stays
+  EXPECT_EQ(add->shifted_prompt("10+10=", 0)->prompt, "10+10=");  // leading 1s stay; 20 has one split
   EXPECT_EQ(add->shifted_prompt("10+10=", 0)->offset, "0");
   EXPECT_FALSE(add->shifted_prompt("62+5=", -1).has_value());
   EXPECT_FALSE(task("multiplication")->shifted_prompt("12*34=", 0).has_value());

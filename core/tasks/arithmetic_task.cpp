@@ -81,6 +81,12 @@ std::optional<ShiftedPrompt> ArithmeticTask::shifted_prompt(const std::string& p
   Rng rng(derive_seed({stable_hash(prompt), static_cast<uint64_t>(index), kShiftedStream}));
   auto lowered = lower(decimal::strip_zeros(read_operand(a)), decimal::strip_zeros(read_operand(b)), rng);
   if (!lowered) return std::nullopt;
+  // Then split the lowered sum another way: the lower digits, and so their carries, change
+  // too, which a mistake made there would otherwise share with the original.
+  if (auto split = resplit(lowered->a, lowered->b, rng)) {
+    lowered->a = split->first;
+    lowered->b = split->second;
+  }
   return ShiftedPrompt{write_like(lowered->a, a) + op() + write_like(lowered->b, b) + "=", lowered->offset};
 }
 

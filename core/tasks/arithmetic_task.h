@@ -31,7 +31,8 @@ class ArithmeticTask : public Task {
   // Rewrite 0: both operations commute, "b<op>a=" for "a<op>b=", operands as written.
   // Rewrite k >= 1: the operands that resplit() gives, written as wide as the originals.
   std::optional<std::string> equivalent_prompt(const std::string& prompt, int index) const override;
-  // The operands that lower() gives, written as wide as the originals.
+  // The operands that lower() gives, split again by resplit() where the operation has it,
+  // written as wide as the originals.
   std::optional<ShiftedPrompt> shifted_prompt(const std::string& prompt, int index) const override;
   std::optional<std::string> shift_answer(const std::string& prompt, const std::string& answer,
                                           const std::string& offset) const override;

@@ -52,8 +52,9 @@ class Task {
   }
   // A problem of the same size whose answer is this one's minus a known offset, for the
   // `equivalent` method's shifted rewrites (verify.shifted): addition lowers the leading
-  // digit of each operand, so that the rewrite seldom carries into a new digit. Deterministic
-  // in (prompt, index); nullopt when the task has none or the prompt is malformed.
+  // digit of each operand, so that the rewrite seldom carries into a new digit, then splits
+  // that smaller sum another way. Deterministic in (prompt, index); nullopt when the task
+  // has none or the prompt is malformed.
   virtual std::optional<ShiftedPrompt> shifted_prompt(const std::string& prompt, int index) const {
     (void)prompt;
     (void)index;
