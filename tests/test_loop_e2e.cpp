@@ -134,7 +134,7 @@ TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
       {"consistency", "improve.verify.method=consistency"},
       {"equivalent", "improve.verify.method=equivalent"},
       {"equivalent_rewrites", "improve.verify.method=equivalent improve.verify.rewrites=3"},
-      {"equivalent_shifted", "improve.verify.method=equivalent improve.verify.shifted=2"},
+      {"equivalent_shifted", "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2"},
       {"ensemble_and", "improve.verify.method=ensemble improve.verify.combine=and"},
       {"quantile_global", "improve.filter.scope=global"},
       {"best_of_n", "improve.filter.method=best_of_n"},
