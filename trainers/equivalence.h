@@ -6,7 +6,7 @@
 // offset (Task::shift_answer): a same-sum rewrite cannot catch a dropped carry into a new
 // digit, because every one of them has that carry; a rewrite with lowered leading digits
 // seldom has it. The move back is exact arithmetic on the model's answer, so that check is
-// label-free but not the model's alone (README, "verify methods").
+// label-free but not the model's alone (README, curriculum results).
 // Majority vote cannot catch a mistake the model makes on most samples of one prompt; a
 // mistake that comes from how the problem is written is often not made on the rewrite.
 // The answers to the rewrite are sampled as the generate stage samples, seeded by (seed,
