@@ -37,6 +37,27 @@ const std::vector<std::string> kGarbage = {
     "", "<eoa>", "<yes>", "<verify>", "abc", " ", "\n", "-1", "+", "=", "...", "<s9>",
     std::string(5000, '7'), std::string("\0\0", 2), "\xff\xfe"};
 
+// Addition as it is written ("62+5=") or least significant digit first, padded to 6 digits.
+std::unique_ptr<mg::Task> addition_padded(bool padded) {
+  mg::TaskConfig c;
+  c.name = "addition";
+  c.reverse_operands = padded;
+  c.pad_to = padded ? 6 : 0;
+  return mg::make_task(c);
+}
+
+// The two operands of an addition prompt in that layout, most significant digit first,
+// without padding zeros.
+std::pair<std::string, std::string> addition_operands(const std::string& prompt, bool padded) {
+  size_t at = prompt.find('+');
+  std::string a = prompt.substr(0, at), b = prompt.substr(at + 1, prompt.size() - at - 2);
+  if (padded) {
+    std::reverse(a.begin(), a.end());
+    std::reverse(b.begin(), b.end());
+  }
+  return std::make_pair(mg::tasks::decimal::strip_zeros(a), mg::tasks::decimal::strip_zeros(b));
+}
+
 TEST(TaskFactory, KnownNamesAndBadInput) {
   EXPECT_EQ(task("addition")->name(), "addition");
   EXPECT_EQ(task("multiplication")->name(), "multiplication");
@@ -208,20 +229,8 @@ TEST(EquivalentPrompts, OperandsSwapAndTheAnswerStays) {
 TEST(EquivalentPrompts, AdditionResplitsKeepTheSumAndTheLengths) {
   namespace dec = mg::tasks::decimal;
   for (bool padded : {false, true}) {
-    mg::TaskConfig c;
-    c.name = "addition";
-    c.reverse_operands = padded;
-    c.pad_to = padded ? 6 : 0;
-    auto t = mg::make_task(c);
-    auto operands = [&](const std::string& prompt) {
-      size_t at = prompt.find('+');
-      std::string a = prompt.substr(0, at), b = prompt.substr(at + 1, prompt.size() - at - 2);
-      if (padded) {
-        std::reverse(a.begin(), a.end());
-        std::reverse(b.begin(), b.end());
-      }
-      return std::make_pair(dec::strip_zeros(a), dec::strip_zeros(b));
-    };
+    auto t = addition_padded(padded);
+    auto operands = [&](const std::string& prompt) { return addition_operands(prompt, padded); };
     int changed = 0, total = 0, long_ones = 0, varied = 0;
     for (uint64_t i = 0; i < 300; ++i) {
       auto p = t->generate(9, i, {1, 5});
@@ -269,20 +278,8 @@ TEST(EquivalentPrompts, AdditionResplitsKeepTheSumAndTheLengths) {
 TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
   namespace dec = mg::tasks::decimal;
   for (bool padded : {false, true}) {
-    mg::TaskConfig c;
-    c.name = "addition";
-    c.reverse_operands = padded;
-    c.pad_to = padded ? 6 : 0;
-    auto t = mg::make_task(c);
-    auto operands = [&](const std::string& prompt) {
-      size_t at = prompt.find('+');
-      std::string a = prompt.substr(0, at), b = prompt.substr(at + 1, prompt.size() - at - 2);
-      if (padded) {
-        std::reverse(a.begin(), a.end());
-        std::reverse(b.begin(), b.end());
-      }
-      return std::make_pair(dec::strip_zeros(a), dec::strip_zeros(b));
-    };
+    auto t = addition_padded(padded);
+    auto operands = [&](const std::string& prompt) { return addition_operands(prompt, padded); };
     int carries = 0, shifted_carries = 0, long_ones = 0, varied = 0;
     for (uint64_t i = 0; i < 300; ++i) {
       auto p = t->generate(4, i, {1, 5});
