@@ -227,7 +227,6 @@ TEST(EquivalentPrompts, OperandsSwapAndTheAnswerStays) {
 // Further rewrites of an addition: other splits of the same sum, each operand keeping its
 // number of significant digits (and its written width), so the problem stays as hard.
 TEST(EquivalentPrompts, AdditionResplitsKeepTheSumAndTheLengths) {
-  namespace dec = mg::tasks::decimal;
   for (bool padded : {false, true}) {
     auto t = addition_padded(padded);
     auto operands = [&](const std::string& prompt) { return addition_operands(prompt, padded); };
