@@ -103,12 +103,23 @@ struct DistillConfig {
   bool accumulate = false;
 };
 
+// A curriculum that moves on when the model has mastered a length, judged without labels: after
+// a round whose filter kept at least `kept_share` of its samples (the self-verifier accepts
+// most answers only when most are right), or after `max_rounds` rounds at one value. The
+// curriculum's values are then steps, not rounds, and the loop stops once the last step
+// passes. kept_share 0 (the default) keeps the per-round curriculum.
+struct AdvanceConfig {
+  double kept_share = 0.0;
+  int max_rounds = 0;  // 0: no cap
+};
+
 struct ImproveConfig {
   int rounds = 3;
   int prompts_per_round = 1000;
   int samples_per_prompt = 8;
   // Per-round difficulty: key (digits | holes) -> value for round 1, 2, ... (optional).
   std::map<std::string, std::vector<int>> curriculum;
+  AdvanceConfig advance;
   SamplingConfig sampling;
   VerifyConfig verify;
   FilterConfig filter;
@@ -154,7 +165,13 @@ std::map<std::string, std::string> flatten_recipe(const Recipe& recipe);
 // timeout and gradient overlap, improve.rounds and the stop rule may change on resume).
 std::vector<std::string> result_changing_differences(const Recipe& a, const Recipe& b);
 
-// The difficulty of round `round` (0 = pretraining): the task's range, or the curriculum's value.
+// The difficulty of round `round` (0 = pretraining) under a per-round curriculum: the task's
+// range, or the curriculum's value. An adaptive curriculum (improve.advance) also depends on
+// the rounds run so far: see trainers/curriculum.h.
 Range difficulty_for_round(const Recipe& recipe, int round);
+// The curriculum's values as ranges, in order (empty without a curriculum).
+std::vector<Range> curriculum_steps(const Recipe& recipe);
+// Whether improve.advance makes the curriculum move on by the kept share.
+inline bool adaptive_curriculum(const Recipe& recipe) { return recipe.improve.advance.kept_share > 0; }
 
 }  // namespace mg

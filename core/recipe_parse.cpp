@@ -224,6 +224,17 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
                                               (sudoku ? " (use holes)" : " (use digits)"));
     if (values.empty()) v.fail("improve.curriculum." + key, "needs at least one value");
   }
+  if (adaptive_curriculum(r)) {
+    if (r.improve.curriculum.empty())
+      v.fail("improve.advance.kept_share", "needs improve.curriculum (the steps to move through)");
+    const auto& f = r.improve.filter.method;
+    // Only a filter that refuses samples says how much of a round it trusts: quantile and
+    // best_of_n keep a fixed share, reweight and none keep everything.
+    if (f != "threshold" && f != "oracle")
+      v.fail("improve.advance.kept_share", "needs filter.method threshold (or the oracle control); '" + f +
+                                               "' keeps a share that does not depend on the answers. Run other "
+                                               "arms on the schedule the verified arm took (its rounds' difficulty)");
+  }
   if (!sudoku && r.task.pad_to > 0) {
     int widest = r.task.digits.hi;
     auto it = r.improve.curriculum.find("digits");
@@ -284,6 +295,14 @@ Range difficulty_for_round(const Recipe& recipe, int round) {
   if (it == recipe.improve.curriculum.end() || it->second.empty()) return base;
   int v = it->second[std::min<size_t>(round - 1, it->second.size() - 1)];
   return {v, v};
+}
+
+std::vector<Range> curriculum_steps(const Recipe& recipe) {
+  auto it = recipe.improve.curriculum.find(recipe.task.name == "sudoku" ? "holes" : "digits");
+  std::vector<Range> out;
+  if (it != recipe.improve.curriculum.end())
+    for (int v : it->second) out.push_back({v, v});
+  return out;
 }
 
 }  // namespace mg

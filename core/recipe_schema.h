@@ -99,6 +99,10 @@ void visit_recipe(Recipe& r, V& v) {
     v.field("prompts_per_round", i.prompts_per_round, at_least(1));
     v.field("samples_per_prompt", i.samples_per_prompt, between(1, 1024));
     v.field("curriculum", i.curriculum);
+    v.section("advance", [&] {
+      v.field("kept_share", i.advance.kept_share, between(0.0, 1.0));
+      v.field("max_rounds", i.advance.max_rounds, at_least(0));
+    });
     v.section("sampling", [&] {
       v.field("temperature", i.sampling.temperature, between(0.0, 100.0));
       v.field("top_k", i.sampling.top_k, at_least(0));

@@ -185,6 +185,63 @@ TEST_F(LoopE2E, CurriculumMeasuresEveryDifficulty) {
   EXPECT_TRUE(rounds[1]["greedy"].contains("3")) << "earlier difficulties are measured again (forgetting)";
 }
 
+// improve.advance: the next round moves one step on once a round keeps at least the bar's
+// share of its samples, and the loop stops when the last step passes. A threshold of 0 keeps
+// every sample (share 1): one round per step, then the curriculum is complete before
+// improve.rounds; a second `run` finds nothing to do.
+TEST_F(LoopE2E, AdaptiveCurriculumMovesOnAndStopsWhenComplete) {
+  auto run = scratch / "adaptive";
+  const std::string args = "run " + micro_recipe() + " run.dir=" + run.string() +
+                           " 'improve.curriculum={digits: [3, 4]}' model.max_seq=40 improve.rounds=4"
+                           " improve.filter.method=threshold improve.filter.threshold=0"
+                           " improve.advance.kept_share=0.5";
+  auto res = run_mindgap(args, scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto rounds = rounds_of(run);
+  ASSERT_EQ(rounds.size(), 2u) << res.err;
+  EXPECT_EQ(rounds[0]["difficulty"], nlohmann::json({3, 3}));
+  EXPECT_EQ(rounds[1]["difficulty"], nlohmann::json({4, 4}));
+  EXPECT_FALSE(rounds[0]["greedy"].contains("4")) << "held-out lengths are those reached so far";
+  EXPECT_TRUE(rounds[1]["greedy"].contains("3"));
+  EXPECT_NE(res.err.find("the curriculum is complete, stopping"), std::string::npos) << res.err;
+  EXPECT_FALSE(fs::exists(run / "round-0003"));
+  res = run_mindgap(args, scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_EQ(rounds_of(run).size(), 2u);
+  EXPECT_FALSE(fs::exists(run / "round-0003"));
+}
+
+// Below the bar (a threshold of 1 keeps nothing) a step holds until advance.max_rounds, and the
+// last step holds to the end. The schedule is read back from the committed rounds, so a run
+// killed after a round and resumed takes the same one and ends with the same weights.
+TEST_F(LoopE2E, AdaptiveCurriculumHoldsBelowTheBarAndResumes) {
+  auto straight = scratch / "straight", broken = scratch / "broken";
+  auto args = [&](const fs::path& dir) {
+    return "run " + micro_recipe() + " run.dir=" + dir.string() +
+           " 'improve.curriculum={digits: [3, 4]}' model.max_seq=40 improve.rounds=4"
+           " improve.filter.method=threshold improve.filter.threshold=1 improve.advance.kept_share=1"
+           " improve.advance.max_rounds=2";
+  };
+  auto res = run_mindgap(args(straight), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto rounds = rounds_of(straight);
+  ASSERT_EQ(rounds.size(), 4u);
+  for (const auto& r : rounds) ASSERT_EQ(r["kept"], 0) << "the test needs a filter that keeps nothing";
+  EXPECT_EQ(rounds[0]["difficulty"], nlohmann::json({3, 3}));
+  EXPECT_EQ(rounds[1]["difficulty"], nlohmann::json({3, 3}));
+  EXPECT_EQ(rounds[2]["difficulty"], nlohmann::json({4, 4}));
+  EXPECT_EQ(rounds[3]["difficulty"], nlohmann::json({4, 4}));
+  ASSERT_EQ(run_mindgap(args(broken), scratch, "MINDGAP_STOP_AFTER=2:commit").code, 75);
+  ASSERT_EQ(run_mindgap(args(broken), scratch, "MINDGAP_STOP_AFTER=3:generate").code, 75);
+  res = run_mindgap(args(broken), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto resumed = rounds_of(broken);
+  ASSERT_EQ(resumed.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(resumed[i]["difficulty"], rounds[i]["difficulty"]) << i;
+  EXPECT_EQ(mg::fs::read_file(broken / "round-0004" / "model.safetensors"),
+            mg::fs::read_file(straight / "round-0004" / "model.safetensors"));
+}
+
 // The curriculum in the fixed-width layout (operands reversed and zero-padded to 4 digits):
 // the recipe reaches the task, and every round runs and is measured at its difficulty.
 TEST_F(LoopE2E, CurriculumWithPaddedOperands) {

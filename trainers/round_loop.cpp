@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/plot.h"
 #include "core/safetensors.h"
+#include "trainers/curriculum.h"
 #include "trainers/distill.h"
 #include "trainers/evaluate.h"
 #include "trainers/filter.h"
@@ -40,7 +41,7 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 std::vector<Problem> round_problems(const RunContext& ctx, int round) {
   std::vector<Problem> out;
   uint64_t s = derive_seed(ctx.recipe.run.seed, SeedPurpose::RoundPrompts, {static_cast<uint64_t>(round)});
-  Range d = difficulty_for_round(ctx.recipe, round);
+  Range d = round_difficulty(ctx, round);
   for (int p = 0; p < ctx.recipe.improve.prompts_per_round; ++p)
     out.push_back(ctx.task->generate(s, static_cast<uint64_t>(p), d));
   return out;
@@ -82,7 +83,7 @@ std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round,
   req.samples = imp.samples_per_prompt;
   req.sampling = imp.sampling;
   req.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Sampling, {static_cast<uint64_t>(round)});
-  req.max_new_tokens = max_answer_tokens(*ctx.task, difficulty_for_round(ctx.recipe, round));
+  req.max_new_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
   std::vector<ScoredSample> out;
   if (!mine.empty()) {
     auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device);
@@ -105,7 +106,7 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   std::vector<ScoredSample> mine;
   for (const auto& s : samples)
     if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
-  const int answer_tokens = max_answer_tokens(*ctx.task, difficulty_for_round(ctx.recipe, round));
+  const int answer_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
   EquivalentSampling equivalent;
   equivalent.task = ctx.task.get();
   equivalent.samples = ctx.recipe.improve.samples_per_prompt;
@@ -134,7 +135,7 @@ namespace {
 
 nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
   nlohmann::json greedy = nlohmann::json::object();
-  for (const auto& d : run_difficulties(ctx.recipe, round)) {
+  for (const auto& d : difficulties_so_far(ctx, round)) {
     auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
     std::string key = d.lo == d.hi ? std::to_string(d.lo) : std::to_string(d.lo) + "-" + std::to_string(d.hi);
     greedy[key] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
@@ -219,7 +220,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   record["round"] = round;
   record["arm"] = arm_label(ctx.recipe);
   record["control_arm"] = is_control_arm(imp.filter.method);
-  Range d = difficulty_for_round(ctx.recipe, round);
+  Range d = round_difficulty(ctx, round);
   record["difficulty"] = {d.lo, d.hi};
   record["greedy"] = held_out_accuracy(ctx, model, round);
   times["eval"] = since(t);
@@ -245,7 +246,9 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
       record = nlohmann::json::parse(fs::read_file(ctx.run.round(round) / "state.json"));
       log::info("round " + std::to_string(round) + " is complete: skipped");
     } else {
-      log::info("round " + std::to_string(round) + " (" + arm_label(ctx.recipe) + ")");
+      const Range d = round_difficulty(ctx, round);
+      const std::string at = d.lo == d.hi ? std::to_string(d.lo) : std::to_string(d.lo) + "-" + std::to_string(d.hi);
+      log::info("round " + std::to_string(round) + " (" + arm_label(ctx.recipe) + ", difficulty " + at + ")");
       record = run_one_round(ctx, round);
       if (ctx.writer()) plot_gap({ctx.run.root}, ctx.run.root / "gap.png");
     }
@@ -257,6 +260,10 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
     if (rel < imp.stop_when_relative_gap_below) {
       log::info("relative gap " + std::to_string(rel) + " is below improve.stop_when_relative_gap_below (" +
                 std::to_string(imp.stop_when_relative_gap_below) + "): the gap has saturated, stopping");
+      break;
+    }
+    if (adaptive_curriculum(ctx.recipe) && curriculum_positions(ctx.recipe, records).back().complete) {
+      log::info(curriculum_complete_message(ctx.recipe, record));
       break;
     }
   }

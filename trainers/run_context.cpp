@@ -14,12 +14,16 @@
 
 namespace mg {
 
-std::vector<Range> run_difficulties(const Recipe& recipe, int up_to_round) {
+std::vector<Range> run_difficulties(const Recipe& recipe) {
   std::vector<Range> out;
-  for (int r = 0; r <= up_to_round; ++r) {
-    Range d = difficulty_for_round(recipe, r);
+  auto add = [&](Range d) {
     if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
-  }
+  };
+  add(difficulty_for_round(recipe, 0));
+  if (adaptive_curriculum(recipe))
+    for (Range d : curriculum_steps(recipe)) add(d);
+  else
+    for (int r = 1; r <= recipe.improve.rounds; ++r) add(difficulty_for_round(recipe, r));
   return out;
 }
 
@@ -31,7 +35,7 @@ void ensure_tokenizer(RunContext& ctx) {
     // Trained on every difficulty the run will see, so later rounds meet no unknown symbol.
     std::vector<std::string> corpus;
     uint64_t seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Tokenizer);
-    for (const auto& d : run_difficulties(ctx.recipe, ctx.recipe.improve.rounds)) {
+    for (const auto& d : run_difficulties(ctx.recipe)) {
       auto part = tokenizer_corpus(*ctx.task, d, seed, 2000);
       corpus.insert(corpus.end(), part.begin(), part.end());
     }

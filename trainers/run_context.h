@@ -41,7 +41,8 @@ Gpt make_model(const RunContext& ctx);
 // Loads round `round`'s weights into `model` (checked by the round's MANIFEST first).
 void load_round_weights(const RunContext& ctx, int round, Gpt& model);
 
-// Every difficulty the run touches: pretraining's range and each curriculum value, in order.
-std::vector<Range> run_difficulties(const Recipe& recipe, int up_to_round);
+// Every difficulty the run can touch: pretraining's range and each curriculum value of its
+// improve.rounds rounds (every value of an adaptive curriculum), in order.
+std::vector<Range> run_difficulties(const Recipe& recipe);
 
 }  // namespace mg

@@ -58,7 +58,7 @@ Action add_eval(CLI::App& app) {
   return [a]() -> int {
     auto [ctx, model] = open_round(*a);
     nlohmann::json out = {{"round", a->round}};
-    for (const auto& d : run_difficulties(ctx.recipe, ctx.recipe.improve.rounds)) {
+    for (const auto& d : run_difficulties(ctx.recipe)) {
       auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
       std::string key = std::to_string(d.lo) + "-" + std::to_string(d.hi);
       out["greedy"][key] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
