@@ -209,6 +209,22 @@ TEST_F(LoopE2E, AdaptiveCurriculumMovesOnAndStopsWhenComplete) {
   ASSERT_EQ(res.code, 0) << res.err;
   EXPECT_EQ(rounds_of(run).size(), 2u);
   EXPECT_FALSE(fs::exists(run / "round-0003"));
+
+  // A control arm replays the schedule the verified arm took, one override per line.
+  res = run_mindgap("schedule " + run.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_EQ(mg::fs::read_file(scratch / "stdout.txt"),
+            "improve.rounds=2\nimprove.curriculum={digits: [3, 4]}\nimprove.advance.kept_share=0\n");
+  auto none = scratch / "none";
+  res = run_mindgap("improve --from " + run.string() + " " + micro_recipe() + " run.dir=" + none.string() +
+                        " model.max_seq=40 improve.filter.method=none improve.rounds=2"
+                        " 'improve.curriculum={digits: [3, 4]}' improve.advance.kept_share=0",
+                    scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto control = rounds_of(none);
+  ASSERT_EQ(control.size(), 2u);
+  EXPECT_EQ(control[0]["difficulty"], rounds[0]["difficulty"]);
+  EXPECT_EQ(control[1]["difficulty"], rounds[1]["difficulty"]);
 }
 
 // Below the bar (a threshold of 1 keeps nothing) a step holds until advance.max_rounds, and the

@@ -8,6 +8,9 @@
 #   recipe       the recipe's own verify method and filter
 #   mc|score|consistency|ensemble   that verify method with the recipe's filter
 #   none|oracle  the control arms (filter.method none / oracle)
+# Control arms run after the self-verified ones. Under an adaptive curriculum (improve.advance)
+# they replay the schedule the seed's first self-verified arm took (`mindgap schedule`): the
+# same lengths for the same number of rounds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=$1; seeds=${2:-"1 2 3"}; shift $(( $# >= 2 ? 2 : 1 ))
@@ -20,15 +23,23 @@ dirs=()
 for seed in $seeds; do
   base="$out/seed$seed-base"
   "$bin" pretrain "$recipe" run.seed="$seed" run.dir="$base" "$@"
-  for arm in $arms; do
+  ordered=()
+  for arm in $arms; do case $arm in none|oracle) ;; *) ordered+=("$arm") ;; esac; done
+  for arm in $arms; do case $arm in none|oracle) ordered+=("$arm") ;; esac; done
+  schedule=()
+  for arm in "${ordered[@]}"; do
     case $arm in
       recipe) extra=() ;;
-      none|oracle) extra=("improve.filter.method=$arm") ;;
+      none|oracle) extra=("improve.filter.method=$arm" ${schedule[@]+"${schedule[@]}"}) ;;
       *) extra=("improve.verify.method=$arm") ;;
     esac
     dir="$out/seed$seed-$arm"
     "$bin" improve "$recipe" --from "$base" run.seed="$seed" run.dir="$dir" "$@" ${extra[@]+"${extra[@]}"}
     dirs+=("$dir")
+    case $arm in
+      none|oracle) ;;
+      *) if [ ${#schedule[@]} -eq 0 ]; then mapfile -t schedule < <("$bin" schedule "$dir"); fi ;;
+    esac
   done
 done
 "$bin" compare "${dirs[@]}" --png "$out/compare.png" | tee "$out/compare.txt"

@@ -3,6 +3,7 @@
 //   gap     the generation-verification gap of a checkpoint (the paper's offline study)
 //   sample  answers for one prompt, optionally best-of-N by self-verification
 //   export  a round's weights, checked against its MANIFEST, to a safetensors file
+//   schedule  an adaptive curriculum's difficulty per round, as overrides that replay it
 #include <iostream>
 
 #include "core/checkpoint.h"
@@ -11,6 +12,7 @@
 #include "core/log.h"
 #include "core/safetensors.h"
 #include "tools/cli/commands.h"
+#include "trainers/curriculum.h"
 #include "trainers/evaluate.h"
 #include "trainers/filter.h"
 #include "trainers/gap_metrics.h"
@@ -143,6 +145,32 @@ Action add_export(CLI::App& app) {
     auto [ctx, model] = open_round(*a);
     save_safetensors(*out, module_state(*model), {{"round", std::to_string(a->round)}, {"recipe", fs::read_file(ctx.run.recipe())}});
     log::info("wrote " + *out);
+    return 0;
+  };
+}
+
+// An adaptive curriculum's schedule depends on what the self-verified arm kept, and the control
+// arms cannot follow one of their own (none keeps everything); replaying the verified arm's
+// schedule per round runs them on the same lengths for the same number of rounds.
+Action add_schedule(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "schedule", "the difficulty each round of a run took, as key=value overrides (one per line) that replay it");
+  auto dir = std::make_shared<std::string>();
+  sub->add_option("run_dir", *dir, "run directory")->required();
+  return [dir]() -> int {
+    RunContext ctx = open_existing_run(*dir);
+    if (!adaptive_curriculum(ctx.recipe)) {
+      log::info(*dir + ": its difficulty per round is its recipe's (no improve.advance): nothing to replay");
+      return 0;
+    }
+    const int latest = latest_good_round(ctx.run);
+    if (latest < 1) fail_input(*dir + ": no complete improvement round, so no schedule to replay");
+    std::string values;
+    for (int r = 1; r <= latest; ++r) values += (r > 1 ? ", " : "") + std::to_string(round_difficulty(ctx, r).lo);
+    std::cout << "improve.rounds=" << latest << "\n"
+              << "improve.curriculum={" << (ctx.recipe.task.name == "sudoku" ? "holes" : "digits") << ": [" << values
+              << "]}\n"
+              << "improve.advance.kept_share=0\n";
     return 0;
   };
 }
