@@ -16,6 +16,11 @@ namespace mg {
 // The held-out prompts of a difficulty: seeded apart from every training stream.
 std::vector<Problem> eval_problems(const Task& task, uint64_t seed, Range difficulty, int n);
 
+// A difficulty as the metrics name it: "4", or "1-3" for a range.
+inline std::string difficulty_label(Range d) {
+  return d.lo == d.hi ? std::to_string(d.lo) : std::to_string(d.lo) + "-" + std::to_string(d.hi);
+}
+
 // Tokens an answer may need at a difficulty (end token included).
 int max_answer_tokens(const Task& task, Range difficulty);
 

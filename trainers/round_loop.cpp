@@ -137,8 +137,7 @@ nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
   nlohmann::json greedy = nlohmann::json::object();
   for (const auto& d : difficulties_so_far(ctx, round)) {
     auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
-    std::string key = d.lo == d.hi ? std::to_string(d.lo) : std::to_string(d.lo) + "-" + std::to_string(d.hi);
-    greedy[key] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
+    greedy[difficulty_label(d)] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
   }
   return greedy;
 }
@@ -246,9 +245,8 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
       record = nlohmann::json::parse(fs::read_file(ctx.run.round(round) / "state.json"));
       log::info("round " + std::to_string(round) + " is complete: skipped");
     } else {
-      const Range d = round_difficulty(ctx, round);
-      const std::string at = d.lo == d.hi ? std::to_string(d.lo) : std::to_string(d.lo) + "-" + std::to_string(d.hi);
-      log::info("round " + std::to_string(round) + " (" + arm_label(ctx.recipe) + ", difficulty " + at + ")");
+      log::info("round " + std::to_string(round) + " (" + arm_label(ctx.recipe) + ", difficulty " +
+                difficulty_label(round_difficulty(ctx, round)) + ")");
       record = run_one_round(ctx, round);
       if (ctx.writer()) plot_gap({ctx.run.root}, ctx.run.root / "gap.png");
     }
