@@ -1,7 +1,10 @@
 // `mindgap run | pretrain | improve <recipe> [key=value ...]`: validate the recipe, open (or
 // resume) the run directory, then pretrain if round-0000 is missing and run the rounds.
+#include <filesystem>
+
 #include "core/checkpoint.h"
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/distributed/communicator.h"
 #include "core/log.h"
 #include "core/recipe.h"
@@ -34,8 +37,11 @@ Action add_recipe_command(CLI::App& app, const char* name, const char* help, Sta
                 (rd.resumed ? " would be resumed" : " would be created"));
       return 0;
     }
+    // Looked at before open_run, which writes recipe.yaml when it forks.
+    const bool existed = fs::exists(std::filesystem::path(recipe.run.dir) / "recipe.yaml");
     RunContext ctx = open_run(recipe, /*create=*/true, *from);
-    log::info(std::string(ctx.run.resumed ? "resuming " : "created ") + ctx.run.root.string());
+    log::info(std::string(existed ? "resuming " : "created ") + ctx.run.root.string() +
+              (!existed && !from->empty() ? " from " + *from + "'s round-0000" : ""));
     if (stages == Stages::RoundsOnly && latest_good_round(ctx.run) < 0)
       fail_input(ctx.run.root.string() + ": no round-0000 to improve on: run `mindgap pretrain` first");
     // A rank that fails ends the whole job (no other rank is left waiting in a collective).
