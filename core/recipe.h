@@ -71,7 +71,7 @@ struct SamplingConfig {
 };
 
 struct VerifyConfig {
-  std::string method = "mc";      // mc | score | consistency | equivalent | ensemble
+  std::string method = "mc";      // mc | score | consistency | equivalent | peers | ensemble
   std::string format = "cot";     // direct | cot
   std::vector<std::string> ensemble{"mc", "consistency"};  // methods combined by `ensemble`
   std::string combine = "mean";   // mean | and
@@ -81,6 +81,9 @@ struct VerifyConfig {
   // equivalent: how many shifted rewrites vote as well (addition: the leading digits
   // lowered, so that the answer is the original's minus a known offset; README).
   int shifted = 0;
+  // peers: other run directories of the same task, trained with other seeds, whose models
+  // vote on this run's samples (trainers/peer_vote.h).
+  std::vector<std::string> peers;
 };
 
 struct FilterConfig {

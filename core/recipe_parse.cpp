@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -202,14 +203,22 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
     v.fail("improve.pass_k", "must not exceed improve.samples_per_prompt (" +
                                  std::to_string(r.improve.samples_per_prompt) + ")");
   for (const auto& m : r.improve.verify.ensemble)
-    if (m != "mc" && m != "score" && m != "consistency" && m != "equivalent")
-      v.fail("improve.verify.ensemble", "'" + m + "' is not one of: mc, score, consistency, equivalent");
+    if (m != "mc" && m != "score" && m != "consistency" && m != "equivalent" && m != "peers")
+      v.fail("improve.verify.ensemble", "'" + m + "' is not one of: mc, score, consistency, equivalent, peers");
   bool sudoku = r.task.name == "sudoku";
   const auto& verify = r.improve.verify;
-  const bool uses_equivalent =
-      verify.method == "equivalent" ||
-      (verify.method == "ensemble" &&
-       std::find(verify.ensemble.begin(), verify.ensemble.end(), "equivalent") != verify.ensemble.end());
+  auto uses = [&](const std::string& method) {
+    return verify.method == method ||
+           (verify.method == "ensemble" &&
+            std::find(verify.ensemble.begin(), verify.ensemble.end(), method) != verify.ensemble.end());
+  };
+  const bool uses_equivalent = uses("equivalent");
+  if (uses("peers") && verify.peers.empty())
+    v.fail("improve.verify.peers", "verify method peers needs at least one peer run directory");
+  for (const auto& peer : verify.peers)
+    if (!peer.empty() && !r.run.dir.empty() &&
+        std::filesystem::path(peer).lexically_normal() == std::filesystem::path(r.run.dir).lexically_normal())
+      v.fail("improve.verify.peers", "'" + peer + "' is this run's own directory; a peer is another run");
   if (sudoku && uses_equivalent)
     v.fail(verify.method == "equivalent" ? "improve.verify.method" : "improve.verify.ensemble",
            "equivalent needs a task with equivalent prompts (addition, multiplication), not sudoku");

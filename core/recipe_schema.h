@@ -110,12 +110,13 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("min_p", i.sampling.min_p, between(0.0, 1.0));
     });
     v.section("verify", [&] {
-      v.field("method", i.verify.method, one_of({"mc", "score", "consistency", "equivalent", "ensemble"}));
+      v.field("method", i.verify.method, one_of({"mc", "score", "consistency", "equivalent", "peers", "ensemble"}));
       v.field("format", i.verify.format, one_of({"direct", "cot"}));
       v.field("ensemble", i.verify.ensemble);
       v.field("combine", i.verify.combine, one_of({"mean", "and"}));
       v.field("rewrites", i.verify.rewrites, between(1, 64));
       v.field("shifted", i.verify.shifted, between(0, 64));
+      v.field("peers", i.verify.peers);
     });
     v.section("filter", [&] {
       v.field("method", i.filter.method,

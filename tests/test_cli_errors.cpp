@@ -91,6 +91,13 @@ const BadCase kCases[] = {
      "task.name=multiplication improve.verify.method=equivalent improve.verify.rewrites=3", "improve.verify.rewrites"},
     {"shifted_on_multiplication", [](const fs::path& r) { return recipe(r); },
      "task.name=multiplication improve.verify.method=equivalent improve.verify.shifted=2", "improve.verify.shifted"},
+    {"peers_without_a_peer", [](const fs::path& r) { return recipe(r); }, "improve.verify.method=peers",
+     "improve.verify.peers: verify method peers needs at least one peer"},
+    {"ensemble_peers_without_a_peer", [](const fs::path& r) { return recipe(r); },
+     "improve.verify.method=ensemble improve.verify.ensemble=[consistency,peers]", "improve.verify.peers"},
+    {"own_directory_as_peer",
+     [](const fs::path& r) { return recipe(r, "improve: {verify: {method: peers, peers: [" + r.string() + "]}}\n"); }, "",
+     "this run's own directory"},
 };
 
 }  // namespace

@@ -2,47 +2,19 @@
 // rewritten prompt (b+a for a+b) that equal it. Checked on an untrained model decoded greedily,
 // whose answers to the rewrites are computed independently with generate_answers.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
 
 #include "core/errors.h"
-#include "core/tasks/task.h"
-#include "core/tasks/verification.h"
-#include "core/tokenizer.h"
-#include "models/gpt.h"
 #include "trainers/equivalence.h"
 #include "trainers/generate.h"
+#include "tests/untrained_addition.h"
 
 namespace {
 
-namespace stdfs = std::filesystem;
-
-std::unique_ptr<mg::Task> addition() {
-  mg::TaskConfig c;
-  c.name = "addition";
-  return mg::make_task(c);
-}
-
-mg::Tokenizer tokenizer_for(const mg::Task& task) {
-  auto path = stdfs::temp_directory_path() / ("mg_equivalence_" + std::to_string(::getpid()) + ".model");
-  auto tk = mg::Tokenizer::train(mg::tokenizer_corpus(task, {1, 3}, 1, 200), 32, path.string());
-  stdfs::remove(path);
-  return tk;
-}
-
-mg::Gpt untrained(int vocab) {
-  torch::manual_seed(7);
-  mg::GptConfig c;
-  c.vocab = vocab;
-  c.n_layer = 1;
-  c.n_head = 2;
-  c.d_model = 32;
-  c.max_seq = 32;
-  c.pos = "rope";
-  return mg::Gpt(c);
-}
+using mg::testing::addition;
+using mg::testing::tokenizer_for;
+using mg::testing::untrained;
 
 mg::EquivalentSampling greedy(const mg::Task* task, int samples) {
   mg::EquivalentSampling how;

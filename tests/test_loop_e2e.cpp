@@ -2,6 +2,8 @@
 // verify method, every filter, the curriculum, resume at every stage boundary.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 
 #include "core/checkpoint.h"
@@ -255,6 +257,92 @@ TEST_F(LoopE2E, AdaptiveCurriculumHoldsBelowTheBarAndResumes) {
   EXPECT_EQ(difficulties_of(broken), difficulties_of(straight));
   EXPECT_EQ(mg::fs::read_file(broken / "round-0004" / "model.safetensors"),
             mg::fs::read_file(straight / "round-0004" / "model.safetensors"));
+}
+
+// improve.verify.method peers: runs of other seeds vote on each other's samples, in lockstep.
+// Round r of a run needs round r-1 of each peer: without it the round stops before it writes
+// anything, and names the peer. A peer whose adaptive curriculum is complete votes with its
+// last round. A peer that writes problems another way is refused.
+TEST_F(LoopE2E, PeersVoteInLockstep) {
+  auto a = scratch / "a", b = scratch / "b";
+  const std::string common = " improve.verify.method=peers improve.filter.method=threshold";
+  auto args = [&](const fs::path& dir, const fs::path& peer, int seed, int rounds, const std::string& extra = "") {
+    return "run " + micro_recipe() + " run.dir=" + dir.string() + " run.seed=" + std::to_string(seed) + common +
+           " improve.verify.peers=[" + peer.string() + "] improve.rounds=" + std::to_string(rounds) + extra;
+  };
+  // b keeps every sample of its one step: its curriculum is complete after round 1.
+  const std::string b_rule = " improve.filter.threshold=0 'improve.curriculum={digits: [2]}' improve.advance.kept_share=0.5";
+  ASSERT_EQ(run_mindgap(args(b, a, 4, 0, b_rule), scratch).code, 0);
+  auto res = run_mindgap(args(a, b, 3, 1), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_NE(res.err.find(b.string() + " (round 0)"), std::string::npos) << res.err;
+  auto rounds = rounds_of(a);
+  ASSERT_EQ(rounds.size(), 1u);
+  EXPECT_EQ(rounds[0]["arm"], "peers/threshold");
+  for (const auto& s : mg::read_metrics(a / "round-0001" / "scored.jsonl")) {
+    double u = s["score"].get<double>();
+    EXPECT_DOUBLE_EQ(u * 4, std::round(u * 4)) << "not a share of 1 peer x 4 samples: " << u;
+  }
+
+  // a's round 2 needs b's round 1, which b has not run.
+  res = run_mindgap(args(a, b, 3, 2), scratch);
+  EXPECT_EQ(res.code, 2);
+  EXPECT_NE(res.err.find("improve.verify.peers: " + b.string() + ": has no committed round 1"), std::string::npos)
+      << res.err;
+  EXPECT_FALSE(fs::exists(a / "round-0002")) << "the refused round wrote something";
+  EXPECT_FALSE(fs::exists(a / "round-0002.tmp")) << "the refused round wrote something";
+  EXPECT_EQ(mg::fs::read_file(a / "LATEST").substr(0, 10), "round-0001");
+
+  res = run_mindgap(args(b, a, 4, 3, b_rule), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_NE(res.err.find("the curriculum is complete"), std::string::npos) << res.err;
+  ASSERT_EQ(rounds_of(b).size(), 1u);
+  // a's rounds 2 and 3 both take b's round 1: b will run no other.
+  res = run_mindgap(args(a, b, 3, 3), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  size_t votes = 0;
+  for (size_t at = res.err.find(b.string() + " (round 1)"); at != std::string::npos;
+       at = res.err.find(b.string() + " (round 1)", at + 1))
+    ++votes;
+  EXPECT_EQ(votes, 2u) << res.err;
+  EXPECT_EQ(rounds_of(a).size(), 3u);
+
+  // A peer whose problems are written another way cannot read these prompts.
+  auto c = scratch / "c";
+  ASSERT_EQ(run_mindgap("pretrain " + micro_recipe() + " run.dir=" + c.string() +
+                            " task.reverse_operands=true task.pad_to=4 model.max_seq=40",
+                        scratch).code, 0);
+  res = run_mindgap("gap " + a.string() + " improve.verify.peers=[" + c.string() + "]", scratch);
+  EXPECT_EQ(res.code, 2);
+  EXPECT_NE(res.err.find("task.reverse_operands"), std::string::npos) << res.err;
+  res = run_mindgap("gap " + a.string() + " improve.verify.peers=[" + (scratch / "nowhere").string() + "]", scratch);
+  EXPECT_EQ(res.code, 2);
+  EXPECT_NE(res.err.find("not a run directory"), std::string::npos) << res.err;
+  // Its own directory is no peer.
+  res = run_mindgap(args(a, a, 3, 3), scratch);
+  EXPECT_EQ(res.code, 2);
+  EXPECT_NE(res.err.find("this run's own directory"), std::string::npos) << res.err;
+}
+
+// tools/peers.sh: one run per seed, round 1 of each, then round 2 of each, every run voted on
+// by the others' previous round.
+TEST_F(LoopE2E, PeersScriptRunsTheSeedsInLockstep) {
+  auto out = scratch / "population";
+  std::string cmd = "MINDGAP_BUILD=" + std::string(MG_BINARY_DIR) + " MINDGAP_STUDY_DIR=" + out.string() + " bash " +
+                    std::string(MG_SOURCE_DIR) + "/tools/peers.sh " + micro_recipe() +
+                    " '3 4' improve.filter.method=threshold improve.rounds=2 > " + (scratch / "peers.txt").string() +
+                    " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << mg::fs::read_file(scratch / "peers.txt");
+  const std::string log = mg::fs::read_file(scratch / "peers.txt");
+  for (const char* seed : {"seed3", "seed4"}) {
+    auto rounds = rounds_of(out / seed);
+    ASSERT_EQ(rounds.size(), 2u) << seed;
+    EXPECT_EQ(rounds[1]["arm"], "peers/threshold");
+  }
+  // seed 4's round 2 is voted on by seed 3's round 1, which the lockstep ran before it.
+  EXPECT_NE(log.find((out / "seed3").string() + " (round 1)"), std::string::npos) << log;
+  EXPECT_NE(log.find((out / "seed4").string() + " (round 1)"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(out / "compare.txt"));
 }
 
 // The curriculum in the fixed-width layout (operands reversed and zero-padded to 4 digits):

@@ -14,6 +14,7 @@
 #include "trainers/filter.h"
 #include "trainers/gap_metrics.h"
 #include "trainers/generate.h"
+#include "trainers/peer_vote.h"
 #include "trainers/round_report.h"
 #include "trainers/sample_io.h"
 #include "trainers/seeds.h"
@@ -115,9 +116,23 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   equivalent.sampling = ctx.recipe.improve.sampling;
   equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
   equivalent.max_new_tokens = answer_tokens;
+  // The peers' checkpoints of the round whose model drew these samples (round - 1).
+  std::vector<Peer> peer_models;
+  if (!ctx.recipe.improve.verify.peers.empty()) {
+    peer_models = load_peers(ctx.recipe, round - 1, ctx.device);
+    std::string names;
+    for (const auto& p : peer_models) names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
+    if (ctx.writer()) log::info("verify: the peers that vote are " + names);
+  }
+  PeerVoting peers;
+  peers.peers = &peer_models;
+  peers.samples = ctx.recipe.improve.samples_per_prompt;
+  peers.sampling = ctx.recipe.improve.sampling;
+  peers.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {static_cast<uint64_t>(round)});
+  peers.max_new_tokens = answer_tokens;
   if (!mine.empty())
     self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, answer_tokens + 1, ctx.device,
-                equivalent);
+                equivalent, peers);
   return gather_samples(ctx, mine);
 }
 
@@ -153,6 +168,9 @@ void rank0_write(RunContext& ctx, int round, const std::string& stage, F&& write
 nlohmann::json run_one_round(RunContext& ctx, int round) {
   const auto& imp = ctx.recipe.improve;
   auto t_round = Clock::now();
+  // A peer that lacks the round that votes stops this round before it writes anything.
+  if (!fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
+    for (const auto& peer : imp.verify.peers) peer_round(ctx.recipe, peer, round - 1);
   RoundWriter writer(ctx.run, round);
   auto dir = writer.dir();
   // The stages a killed run already finished, seen by every rank before rank 0 writes

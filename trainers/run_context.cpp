@@ -112,12 +112,16 @@ Gpt make_model(const RunContext& ctx) {
 }
 
 void load_round_weights(const RunContext& ctx, int round, Gpt& model) {
-  auto dir = ctx.run.round(round);
+  load_round_weights(ctx.run, round, model, ctx.device);
+}
+
+void load_round_weights(const RunDir& run, int round, Gpt& model, const torch::Device& device) {
+  auto dir = run.round(round);
   std::string problem;
   if (!verify_manifest(dir, &problem)) fail_input(dir.string() + ": checkpoint failed its checksum: " + problem);
   auto state = load_safetensors(dir / "model.safetensors");
   load_module_state(*model, state, (dir / "model.safetensors").string());
-  model->to(ctx.device);
+  model->to(device);
 }
 
 }  // namespace mg

@@ -40,6 +40,8 @@ RunContext open_existing_run(const std::string& run_dir, const std::vector<std::
 Gpt make_model(const RunContext& ctx);
 // Loads round `round`'s weights into `model` (checked by the round's MANIFEST first).
 void load_round_weights(const RunContext& ctx, int round, Gpt& model);
+// The same for any run directory (a peer's), onto `device`.
+void load_round_weights(const RunDir& run, int round, Gpt& model, const torch::Device& device);
 
 // Every difficulty the run can touch: pretraining's range and each curriculum value of its
 // improve.rounds rounds (every value of an adaptive curriculum), in order.

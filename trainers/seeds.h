@@ -10,6 +10,7 @@ namespace mg {
 enum class SeedPurpose : uint64_t {
   PretrainData = 1, EvalPrompts = 2, EvalVerify = 3, RoundPrompts = 4, Sampling = 5,
   DistillData = 6, Replay = 7, TorchInit = 8, Candidate = 9, Tokenizer = 10, EquivalentSampling = 11,
+  PeerSampling = 12,
 };
 
 // SplitMix64 finaliser: a cheap, well-mixed 64-bit hash.

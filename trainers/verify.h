@@ -4,6 +4,7 @@
 //   score       expected value of the score tokens <s0>..<s9>, divided by 9
 //   consistency share of the prompt's samples that give the same answer (majority vote; no verifier)
 //   equivalent  share of the answers to the task's equivalent prompt (b+a) that agree (equivalence.h)
+//   peers       share of other runs' models' answers to the same prompt that agree (peer_vote.h)
 //   ensemble    the recipe's methods combined by mean or AND (minimum)
 // Format direct: the verdict follows <verify> at once. Format cot: the model first writes its
 // own derivation greedily, and the verdict position is where it chooses a verdict token.
@@ -17,6 +18,7 @@
 #include "models/decoder.h"
 #include "models/gpt.h"
 #include "trainers/equivalence.h"
+#include "trainers/peer_vote.h"
 #include "trainers/scored_sample.h"
 
 namespace mg {
@@ -36,10 +38,11 @@ std::vector<double> verdict_scores(Gpt& model, const Tokenizer& tokenizer, const
 
 // Fills samples[i].score by the recipe's verify method. Pairs with identical (prompt, answer) are
 // scored once. `prompts[p]` is the prompt text of samples with prompt index p. `equivalent`
-// says how to sample the equivalent prompts, for the method of that name.
+// says how to sample the equivalent prompts, and `peers` which models vote, for the methods
+// of those names.
 void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
                  const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
                  int max_derivation_tokens, const torch::Device& device,
-                 const EquivalentSampling& equivalent = {});
+                 const EquivalentSampling& equivalent = {}, const PeerVoting& peers = {});
 
 }  // namespace mg
