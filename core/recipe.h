@@ -2,6 +2,7 @@
 // A recipe: one YAML file per task, loaded into typed structs. Every key is checked
 // (unknown keys, types, ranges, required keys); `key=value` overrides get the same checks.
 // Defaults live here, next to the field they belong to.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -176,5 +177,11 @@ Range difficulty_for_round(const Recipe& recipe, int round);
 std::vector<Range> curriculum_steps(const Recipe& recipe);
 // Whether improve.advance makes the curriculum move on by the kept share.
 inline bool adaptive_curriculum(const Recipe& recipe) { return recipe.improve.advance.kept_share > 0; }
+// The verify method is `method`, or an ensemble that includes it.
+inline bool verify_uses(const VerifyConfig& verify, const std::string& method) {
+  return verify.method == method ||
+         (verify.method == "ensemble" &&
+          std::find(verify.ensemble.begin(), verify.ensemble.end(), method) != verify.ensemble.end());
+}
 
 }  // namespace mg

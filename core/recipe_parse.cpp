@@ -207,13 +207,8 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
       v.fail("improve.verify.ensemble", "'" + m + "' is not one of: mc, score, consistency, equivalent, peers");
   bool sudoku = r.task.name == "sudoku";
   const auto& verify = r.improve.verify;
-  auto uses = [&](const std::string& method) {
-    return verify.method == method ||
-           (verify.method == "ensemble" &&
-            std::find(verify.ensemble.begin(), verify.ensemble.end(), method) != verify.ensemble.end());
-  };
-  const bool uses_equivalent = uses("equivalent");
-  if (uses("peers") && verify.peers.empty())
+  const bool uses_equivalent = verify_uses(verify, "equivalent");
+  if (verify_uses(verify, "peers") && verify.peers.empty())
     v.fail("improve.verify.peers", "verify method peers needs at least one peer run directory");
   for (const auto& peer : verify.peers)
     if (!peer.empty() && !r.run.dir.empty() &&

@@ -118,7 +118,7 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   equivalent.max_new_tokens = answer_tokens;
   // The peers' checkpoints of the round whose model drew these samples (round - 1).
   std::vector<Peer> peer_models;
-  if (!ctx.recipe.improve.verify.peers.empty()) {
+  if (verify_uses(ctx.recipe.improve.verify, "peers")) {
     peer_models = load_peers(ctx.recipe, round - 1, ctx.device);
     std::string names;
     for (const auto& p : peer_models) names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
@@ -169,7 +169,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   const auto& imp = ctx.recipe.improve;
   auto t_round = Clock::now();
   // A peer that lacks the round that votes stops this round before it writes anything.
-  if (!fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
+  if (verify_uses(imp.verify, "peers") && !fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
     for (const auto& peer : imp.verify.peers) peer_round(ctx.recipe, peer, round - 1);
   RoundWriter writer(ctx.run, round);
   auto dir = writer.dir();
