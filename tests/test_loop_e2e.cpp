@@ -2,7 +2,6 @@
 // verify method, every filter, the curriculum, resume at every stage boundary.
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <fstream>
 

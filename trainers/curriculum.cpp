@@ -38,14 +38,12 @@ std::vector<CurriculumPosition> curriculum_positions(const Recipe& recipe, const
   return out;
 }
 
-namespace {
-
-std::vector<nlohmann::json> committed_records(const RunContext& ctx, int up_to_round) {
+std::vector<nlohmann::json> committed_records(const RunDir& run, int up_to_round) {
   std::vector<nlohmann::json> out;
   for (int r = 1; r <= up_to_round; ++r) {
-    auto path = ctx.run.round(r) / "state.json";
+    auto path = run.round(r) / "state.json";
     if (!fs::exists(path))
-      fail_input(ctx.run.root.string() + ": round " + std::to_string(r) +
+      fail_input(run.root.string() + ": round " + std::to_string(r) +
                  " is not complete, and the adaptive curriculum (improve.advance) needs it to place round " +
                  std::to_string(up_to_round + 1));
     out.push_back(load_state(path));
@@ -53,11 +51,9 @@ std::vector<nlohmann::json> committed_records(const RunContext& ctx, int up_to_r
   return out;
 }
 
-}  // namespace
-
 Range round_difficulty(const RunContext& ctx, int round) {
   if (round <= 0 || !adaptive_curriculum(ctx.recipe)) return difficulty_for_round(ctx.recipe, round);
-  auto positions = curriculum_positions(ctx.recipe, committed_records(ctx, round - 1));
+  auto positions = curriculum_positions(ctx.recipe, committed_records(ctx.run, round - 1));
   return curriculum_steps(ctx.recipe)[positions.back().step];
 }
 
@@ -73,7 +69,7 @@ std::vector<Range> difficulties_so_far(const RunContext& ctx, int round) {
   add(difficulty_for_round(ctx.recipe, 0));
   if (round <= 0) return out;
   const auto steps = curriculum_steps(ctx.recipe);
-  auto positions = curriculum_positions(ctx.recipe, committed_records(ctx, round - 1));
+  auto positions = curriculum_positions(ctx.recipe, committed_records(ctx.run, round - 1));
   for (int s = 0; s <= positions.back().step; ++s) add(steps[s]);
   return out;
 }

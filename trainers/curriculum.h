@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/recipe.h"
+#include "core/run_dir.h"
 
 namespace mg {
 
@@ -33,6 +34,10 @@ CurriculumPosition next_position(const AdvanceConfig& rule, int steps, const Cur
 // The positions of rounds 1..records.size() + 1, from the records of rounds 1..n in order: the
 // last entry is where the next round would be (complete once the last step has passed).
 std::vector<CurriculumPosition> curriculum_positions(const Recipe& recipe, const std::vector<nlohmann::json>& records);
+
+// The records (state.json) of rounds 1..up_to_round of a run, in order; BadInput naming the
+// first that is not complete.
+std::vector<nlohmann::json> committed_records(const RunDir& run, int up_to_round);
 
 // The difficulty of round `round` of this run (0 = pretraining). Adaptive: reads rounds
 // 1..round-1 from disk, which must be complete; past a complete curriculum, the last step.

@@ -47,9 +47,7 @@ int resolve_round(const Recipe& peer, const std::string& dir, int model_round) {
   if (latest >= model_round) return model_round;
   // A complete adaptive curriculum runs no further round: its last one stays its best.
   if (latest >= 1 && adaptive_curriculum(peer)) {
-    std::vector<nlohmann::json> records;
-    for (int r = 1; r <= latest; ++r) records.push_back(load_state(run.round(r) / "state.json"));
-    if (curriculum_positions(peer, records).back().complete) return latest;
+    if (curriculum_positions(peer, committed_records(run, latest)).back().complete) return latest;
   }
   fail_peer(dir, "has no committed round " + std::to_string(model_round) + " (its newest is " +
                      (latest < 0 ? std::string("none") : std::to_string(latest)) +
