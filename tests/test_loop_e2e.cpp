@@ -4,6 +4,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include "core/checkpoint.h"
 #include "core/manifest.h"
@@ -359,6 +362,40 @@ TEST_F(LoopE2E, CurriculumWithPaddedOperands) {
   EXPECT_TRUE(rounds[1]["greedy"].contains("4"));
   auto recipe = mg::fs::read_file(run / "recipe.yaml");
   EXPECT_NE(recipe.find("pad_to: 4"), std::string::npos) << recipe;
+
+  // `slices` splits each round's files by how many digits the sum has; its counts add up to
+  // the round's, and at 4 digits every sum has 4 or 5.
+  res = run_mindgap("slices " + run.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  std::map<int, std::map<std::string, int>> totals;
+  std::istringstream lines(mg::fs::read_file(scratch / "stdout.txt"));
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    auto& t = totals[j["round"].get<int>()];
+    for (const char* k : {"prompts", "samples", "kept", "kept_right"}) t[k] += j[k].get<int>();
+    if (j["round"] == 2) EXPECT_TRUE(j["slice"] == "4-digit result" || j["slice"] == "5-digit result") << line;
+  }
+  ASSERT_EQ(totals.size(), 2u) << mg::fs::read_file(scratch / "stdout.txt");
+  for (int r = 1; r <= 2; ++r) {
+    auto dir = run / ("round-000" + std::to_string(r));
+    auto samples = mg::read_samples(dir / "scored.jsonl");
+    auto kept = mg::read_kept(dir / "kept.jsonl");
+    std::set<int> prompts;
+    std::map<std::pair<int, int>, bool> right;
+    for (const auto& x : samples) {
+      prompts.insert(x.prompt);
+      right[{x.prompt, x.sample}] = x.correct;
+    }
+    int kept_right = 0;
+    for (const auto& k : kept) kept_right += right.at({k.prompt, k.sample});
+    EXPECT_EQ(totals[r]["prompts"], static_cast<int>(prompts.size())) << "round " << r;
+    EXPECT_EQ(totals[r]["samples"], static_cast<int>(samples.size())) << "round " << r;
+    EXPECT_EQ(totals[r]["kept"], static_cast<int>(kept.size())) << "round " << r;
+    EXPECT_EQ(totals[r]["kept_right"], kept_right) << "round " << r;
+  }
+  res = run_mindgap("slices " + run.string() + " --round 3", scratch);
+  EXPECT_EQ(res.code, 2) << res.err;
+  EXPECT_NE(res.err.find("--round 3"), std::string::npos) << res.err;
 }
 
 // improve.distill.accumulate: a round distils on its own kept samples and on every earlier

@@ -116,6 +116,12 @@ std::optional<std::string> ArithmeticTask::solve(const std::string& prompt) cons
                                 format_.reverse_answer);
 }
 
+std::string ArithmeticTask::slice(const std::string& prompt) const {
+  std::string a, b;
+  if (!parse(prompt, &a, &b)) return "malformed";
+  return std::to_string(decimal::strip_zeros(compute(read_operand(a), read_operand(b))).size()) + "-digit result";
+}
+
 bool ArithmeticTask::grade(const std::string& prompt, const std::string& answer) const {
   try {
     std::optional<std::string> want = solve(prompt);

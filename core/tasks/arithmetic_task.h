@@ -37,6 +37,10 @@ class ArithmeticTask : public Task {
   std::optional<std::string> shift_answer(const std::string& prompt, const std::string& answer,
                                           const std::string& offset) const override;
 
+  // "N-digit result", N the significant digits of the exact result; "malformed" for a prompt
+  // that does not parse.
+  std::string slice(const std::string& prompt) const override;
+
   // The canonical answer to a well-formed prompt, nullopt for anything else (never throws).
   std::optional<std::string> solve(const std::string& prompt) const;
 

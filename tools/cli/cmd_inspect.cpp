@@ -4,12 +4,14 @@
 //   sample  answers for one prompt, optionally best-of-N by self-verification
 //   export  a round's weights, checked against its MANIFEST, to a safetensors file
 //   schedule  an adaptive curriculum's difficulty per round, as overrides that replay it
+//   slices  per round, where the filter kept answers and where it dropped them, by slice
 #include <iostream>
 
 #include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/manifest.h"
 #include "core/safetensors.h"
 #include "tools/cli/commands.h"
 #include "trainers/curriculum.h"
@@ -19,7 +21,9 @@
 #include "trainers/generate.h"
 #include "trainers/round_loop.h"
 #include "trainers/round_report.h"
+#include "trainers/sample_io.h"
 #include "trainers/seeds.h"
+#include "trainers/slices.h"
 #include "trainers/verify.h"
 
 namespace mg::cli {
@@ -171,6 +175,45 @@ Action add_schedule(CLI::App& app) {
               << "improve.curriculum={" << (ctx.recipe.task.name == "sudoku" ? "holes" : "digits") << ": [" << values
               << "]}\n"
               << "improve.advance.kept_share=0\n";
+    return 0;
+  };
+}
+
+// A round's totals say how precise its filter was, not what kind of problem it kept: these
+// rows split each round's samples and kept examples by the task's slices (addition: how many
+// digits the sum has), from the files the round wrote. Nothing is generated or trained.
+Action add_slices(CLI::App& app) {
+  auto* sub = app.add_subcommand("slices", "per round, where the filter kept answers and where it dropped them");
+  auto dir = std::make_shared<std::string>();
+  auto round = std::make_shared<int>(-1);
+  sub->add_option("run_dir", *dir, "run directory")->required();
+  sub->add_option("--round", *round, "only this round (default: every complete improvement round)");
+  return [dir, round]() -> int {
+    RunContext ctx = open_existing_run(*dir);
+    const int latest = latest_good_round(ctx.run);
+    if (latest < 1) fail_input(*dir + ": no complete improvement round, so no kept samples to split");
+    if (*round == 0 || *round > latest)
+      fail_input(*dir + ": --round " + std::to_string(*round) + " is not a complete improvement round (1 to " +
+                 std::to_string(latest) + ")");
+    std::vector<nlohmann::json> records;
+    for (int r = *round > 0 ? *round : 1; r <= (*round > 0 ? *round : latest); ++r) {
+      const auto rdir = ctx.run.round(r);
+      std::string problem;
+      if (!verify_manifest(rdir, &problem, {"scored.jsonl", "kept.jsonl"})) fail_input(rdir.string() + ": " + problem);
+      const Range d = round_difficulty(ctx, r);
+      auto stats = slice_stats(*ctx.task, prompt_texts(round_problems(ctx, r)), read_samples(rdir / "scored.jsonl"),
+                               read_kept(rdir / "kept.jsonl"));
+      for (const auto& s : stats) {
+        nlohmann::json j = {{"round", r}, {"difficulty", {d.lo, d.hi}}};
+        j.update(to_json(s));
+        records.push_back(std::move(j));
+      }
+    }
+    if (ctx.writer()) {
+      std::cerr << format_slice_table(records);
+      for (const auto& j : records) std::cout << j.dump() << "\n";
+      std::cout.flush();
+    }
     return 0;
   };
 }

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add(mg::cli::add_gap);
   add(mg::cli::add_export);
   add(mg::cli::add_schedule);
+  add(mg::cli::add_slices);
   add(mg::cli::add_compare);
   if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   try {
