@@ -4,17 +4,12 @@
 
 namespace mg {
 
-namespace {
-
-// Metrics that are undefined (nothing kept, one class absent) are JSON null: shown as "-".
-std::string num(const nlohmann::json& r, const char* key, const char* fmt = "%.3f") {
+std::string table_cell(const nlohmann::json& r, const char* key, const char* fmt) {
   if (!r.contains(key) || !r[key].is_number()) return "-";
   char buf[32];
   std::snprintf(buf, sizeof buf, fmt, r[key].get<double>());
   return buf;
 }
-
-}  // namespace
 
 std::string format_round_table(const std::vector<nlohmann::json>& records) {
   std::string out = "\n";
@@ -25,14 +20,16 @@ std::string format_round_table(const std::vector<nlohmann::json>& records) {
   for (const auto& r : records) {
     std::string greedy;
     if (r.contains("greedy") && r["greedy"].is_object())
-      for (const auto& [k, v] : r["greedy"].items()) greedy += k + ":" + num(r["greedy"], k.c_str(), "%.2f") + " ";
+      for (const auto& [k, v] : r["greedy"].items())
+        greedy += k + ":" + table_cell(r["greedy"], k.c_str(), "%.2f") + " ";
     std::string arm = r.value("arm", "?");
     if (r.value("control_arm", false)) arm += " (control)";
     std::snprintf(line, sizeof line, "%-16s %5d %-26s %6s %8s %7s %7s %6s %6s %6s %5d  %s\n",
-                  r.value("run", std::string("")).c_str(), r.value("round", 0), arm.c_str(), num(r, "J_f").c_str(),
-                  num(r, "J_filtered").c_str(), num(r, "gap", "%+.3f").c_str(), num(r, "relative_gap", "%+.3f").c_str(),
-                  num(r, "pass1").c_str(), num(r, "passk").c_str(), num(r, "auroc").c_str(), r.value("kept", 0),
-                  greedy.c_str());
+                  r.value("run", std::string("")).c_str(), r.value("round", 0), arm.c_str(),
+                  table_cell(r, "J_f").c_str(), table_cell(r, "J_filtered").c_str(),
+                  table_cell(r, "gap", "%+.3f").c_str(), table_cell(r, "relative_gap", "%+.3f").c_str(),
+                  table_cell(r, "pass1").c_str(), table_cell(r, "passk").c_str(), table_cell(r, "auroc").c_str(),
+                  r.value("kept", 0), greedy.c_str());
     out += line;
   }
   return out;

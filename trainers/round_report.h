@@ -7,6 +7,10 @@
 
 namespace mg {
 
+// record[key] printed with `fmt` for a table cell; "-" where it is absent or null (a metric
+// that is undefined: nothing kept, one class absent).
+std::string table_cell(const nlohmann::json& record, const char* key, const char* fmt = "%.3f");
+
 // Columns: run label, round, arm, J(f), J(f[w]), gap, relative gap, pass@1, pass@k, AUROC,
 // kept, and greedy held-out accuracy per difficulty. Control arms are marked "(control)".
 std::string format_round_table(const std::vector<nlohmann::json>& records);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "trainers/round_report.h"
 
 namespace mg {
 
@@ -19,13 +20,6 @@ struct ByLengthThenText {
 
 nlohmann::json share(int part, int whole) {
   return whole > 0 ? nlohmann::json(static_cast<double>(part) / whole) : nlohmann::json(nullptr);
-}
-
-std::string num(const nlohmann::json& r, const char* key) {
-  if (!r.contains(key) || !r[key].is_number()) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", r[key].get<double>());
-  return buf;
 }
 
 }  // namespace
@@ -108,9 +102,9 @@ std::string format_slice_table(const std::vector<nlohmann::json>& records) {
       d = lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
     }
     std::snprintf(line, sizeof line, "%5d %-10s %-18s %7d %6s %6d %6s %9s %10s\n", r.value("round", 0), d.c_str(),
-                  r.value("slice", std::string("?")).c_str(), r.value("prompts", 0), num(r, "J_f").c_str(),
-                  r.value("kept", 0), num(r, "precision").c_str(), num(r, "prompts_right_share").c_str(),
-                  num(r, "prompts_right_kept_share").c_str());
+                  r.value("slice", std::string("?")).c_str(), r.value("prompts", 0), table_cell(r, "J_f").c_str(),
+                  r.value("kept", 0), table_cell(r, "precision").c_str(), table_cell(r, "prompts_right_share").c_str(),
+                  table_cell(r, "prompts_right_kept_share").c_str());
     out += line;
   }
   return out;
