@@ -396,6 +396,11 @@ TEST_F(LoopE2E, CurriculumWithPaddedOperands) {
   res = run_mindgap("slices " + run.string() + " --round 3", scratch);
   EXPECT_EQ(res.code, 2) << res.err;
   EXPECT_NE(res.err.find("--round 3"), std::string::npos) << res.err;
+  res = run_mindgap("slices " + run.string() + " --round 0", scratch);
+  EXPECT_EQ(res.code, 2) << "round 0 is the pretraining, with nothing kept: " << res.err;
+  res = run_mindgap("slices " + run.string() + " --round 2", scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  EXPECT_EQ(mg::fs::read_file(scratch / "stdout.txt").find("\"round\":1,"), std::string::npos) << "only round 2";
 }
 
 // improve.distill.accumulate: a round distils on its own kept samples and on every earlier

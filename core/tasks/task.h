@@ -64,6 +64,13 @@ class Task {
   // plus `offset`, written as `prompt`'s answers are written. This is one exact addition of
   // a known number to the model's own answer: no grader is consulted, but the carry it makes
   // is not the model's. nullopt when `answer` is not a well-formed answer or too wide.
+  virtual std::optional<std::string> shift_answer(const std::string& prompt, const std::string& answer,
+                                                  const std::string& offset) const {
+    (void)prompt;
+    (void)answer;
+    (void)offset;
+    return std::nullopt;
+  }
   // The part of the problems a prompt belongs to, so that a report can show where a filter
   // keeps answers and where it drops them (`mindgap slices`). Addition and multiplication:
   // how many digits the exact result has ("5-digit result"); one digit past the training
@@ -72,13 +79,6 @@ class Task {
   virtual std::string slice(const std::string& prompt) const {
     (void)prompt;
     return "all";
-  }
-  virtual std::optional<std::string> shift_answer(const std::string& prompt, const std::string& answer,
-                                                  const std::string& offset) const {
-    (void)prompt;
-    (void)answer;
-    (void)offset;
-    return std::nullopt;
   }
 };
 

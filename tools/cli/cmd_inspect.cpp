@@ -185,18 +185,20 @@ Action add_schedule(CLI::App& app) {
 Action add_slices(CLI::App& app) {
   auto* sub = app.add_subcommand("slices", "per round, where the filter kept answers and where it dropped them");
   auto dir = std::make_shared<std::string>();
-  auto round = std::make_shared<int>(-1);
+  auto round = std::make_shared<int>(0);
   sub->add_option("run_dir", *dir, "run directory")->required();
-  sub->add_option("--round", *round, "only this round (default: every complete improvement round)");
-  return [dir, round]() -> int {
+  auto* one = sub->add_option("--round", *round, "only this round (default: every complete improvement round)");
+  return [dir, round, one]() -> int {
     RunContext ctx = open_existing_run(*dir);
     const int latest = latest_good_round(ctx.run);
     if (latest < 1) fail_input(*dir + ": no complete improvement round, so no kept samples to split");
-    if (*round == 0 || *round > latest)
+    const bool only_one = one->count() > 0;
+    if (only_one && (*round < 1 || *round > latest))
       fail_input(*dir + ": --round " + std::to_string(*round) + " is not a complete improvement round (1 to " +
                  std::to_string(latest) + ")");
     std::vector<nlohmann::json> records;
-    for (int r = *round > 0 ? *round : 1; r <= (*round > 0 ? *round : latest); ++r) {
+    const int first = only_one ? *round : 1, last = only_one ? *round : latest;
+    for (int r = first; r <= last; ++r) {
       const auto rdir = ctx.run.round(r);
       std::string problem;
       if (!verify_manifest(rdir, &problem, {"scored.jsonl", "kept.jsonl"})) fail_input(rdir.string() + ": " + problem);
