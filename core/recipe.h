@@ -82,6 +82,11 @@ struct VerifyConfig {
   // equivalent: how many shifted rewrites vote as well (addition: the leading digits
   // lowered, so that the answer is the original's minus a known offset; README).
   int shifted = 0;
+  // equivalent: how a shifted rewrite's answer is moved back. exact: the offset added by
+  // exact arithmetic outside the model; model: the model answers the sum of the answer's
+  // leading digits and the offset's, a problem within its training lengths, and that sum
+  // sits above the answer's lower digits (Task::offset_sum_prompt; README).
+  std::string offset = "exact";
   // peers: other run directories of the same task, trained with other seeds, whose models
   // vote on this run's samples (trainers/peer_vote.h).
   std::vector<std::string> peers;

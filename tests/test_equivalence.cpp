@@ -3,7 +3,10 @@
 // whose answers to the rewrites are computed independently with generate_answers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iostream>
+#include <set>
 
 #include "core/errors.h"
 #include "trainers/equivalence.h"
@@ -180,4 +183,74 @@ TEST(Equivalence, ShiftedRewritesVoteMovedBack) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_DOUBLE_EQ(scores[i], want[i]) << samples[i].answer;
   how.shifted = -1;
   EXPECT_THROW(mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU), mg::Error);
+}
+
+// verify.offset: model. Each shifted answer is moved back by the model's own greedy answer to
+// the sum of its leading digits and the offset's, not by exact arithmetic: the votes are
+// replicated here step by step, every sum decoded apart, and differ from the exact ones
+// wherever the model's sum is wrong (an untrained model's nearly always is).
+TEST(Equivalence, ShiftedAnswersMovedBackByTheModelsOwnSums) {
+  auto task = addition();
+  auto tk = tokenizer_for(*task);
+  auto model = untrained(tk.vocab_size(), 11);
+  const std::vector<std::string> prompts = {"12+345=", "73+58=", "456+789=", "95+87="};
+  const int shifted = 3;
+  auto how = greedy(task.get(), 1);
+  how.shifted = shifted;
+  how.offset_by_model = true;
+  mg::GenerateRequest req;
+  std::vector<mg::ShiftedPrompt> rewrites;
+  for (const auto& p : prompts) {
+    req.prompts.push_back(*task->equivalent_prompt(p, 0));
+    for (int k = 0; k < shifted; ++k) {
+      rewrites.push_back(*task->shifted_prompt(p, k));
+      req.prompts.push_back(rewrites.back().prompt);
+    }
+  }
+  req.sampling.temperature = 0.0;
+  req.max_new_tokens = how.max_new_tokens;
+  auto answers = mg::generate_answers(model, tk, req, torch::kCPU);
+  const int per = 1 + shifted;
+  // Any readable answer the model could give to a shifted prompt: its own, and the right one.
+  std::vector<mg::ScoredSample> samples;
+  std::vector<std::vector<std::string>> votes(prompts.size());
+  int asked = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    votes[i].push_back(answers[i * per][0]);
+    for (int k = 0; k < shifted; ++k) {
+      const auto& r = rewrites[i * shifted + k];
+      const std::string& said = answers[i * per + 1 + k][0];
+      auto sum = task->offset_sum_prompt(prompts[i], said, r.offset);
+      std::string vote = "(unreadable)";
+      if (sum && sum->empty()) {
+        vote = task->join_offset_sum(prompts[i], said, r.offset, "").value_or(vote);
+      } else if (sum) {
+        ++asked;
+        mg::GenerateRequest ask;
+        ask.prompts = {*sum};
+        ask.sampling.temperature = 0.0;
+        ask.max_new_tokens = how.max_new_tokens;
+        auto sum_said = mg::generate_answers(model, tk, ask, torch::kCPU)[0][0];
+        vote = task->join_offset_sum(prompts[i], said, r.offset, sum_said).value_or(vote);
+      }
+      votes[i].push_back(vote);
+    }
+    std::vector<std::string> candidates = votes[i];
+    for (int k = 0; k < shifted; ++k) {
+      const std::string& said = answers[i * per + 1 + k][0];
+      if (auto exact = task->shift_answer(prompts[i], said, rewrites[i * shifted + k].offset)) candidates.push_back(*exact);
+    }
+    std::set<std::string> seen;
+    for (const auto& x : candidates)
+      if (x != "(unreadable)" && seen.insert(x).second)
+        samples.push_back({static_cast<int>(i), static_cast<int>(samples.size()), x, 0.0, false});
+  }
+  auto scores = mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU);
+  ASSERT_EQ(scores.size(), samples.size());
+  for (size_t n = 0; n < samples.size(); ++n) {
+    const auto& v = votes[static_cast<size_t>(samples[n].prompt)];
+    const double want = static_cast<double>(std::count(v.begin(), v.end(), samples[n].answer)) / per;
+    EXPECT_DOUBLE_EQ(scores[n], want) << samples[n].answer;
+  }
+  std::cout << asked << " sums asked, " << samples.size() << " distinct answers scored\n";
 }

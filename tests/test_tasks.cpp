@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/tasks/arithmetic_task.h"
 #include "core/tasks/decimal.h"
 #include "core/tasks/rng.h"
 #include "core/tasks/sudoku.h"
@@ -345,6 +346,82 @@ TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
   EXPECT_FALSE(task("multiplication")->shifted_prompt("12*34=", 0).has_value());
   auto sudoku = task("sudoku");
   EXPECT_FALSE(sudoku->shifted_prompt(sudoku->generate(1, 0, {4, 4}).prompt, 0).has_value());
+}
+
+// verify.offset: model. The sum of a shifted answer's leading digits and the offset's is a
+// short addition; its right answer, put above the shifted answer's lower digits, moves that
+// answer back exactly as shift_answer does, for right and wrong answers alike, and a wrong sum
+// gives a wrong answer. With operands of one length the sum's operands have at most 2 digits,
+// which a model pretrained on 1-3 digits can add, whatever the length of the problem.
+TEST(ShiftedPrompts, TheSumOfTheLeadingDigitsMovesAnAnswerBackAsTheOffsetDoes) {
+  namespace dec = mg::tasks::decimal;
+  for (bool padded : {false, true}) {
+    auto t = addition_padded(padded);
+    const auto* arithmetic = dynamic_cast<const mg::tasks::ArithmeticTask*>(t.get());
+    ASSERT_NE(arithmetic, nullptr);
+    auto operands = [&](const std::string& prompt) { return addition_operands(prompt, padded); };
+    int asked = 0, short_sums = 0, same_length = 0, wrong_sums = 0;
+    for (uint64_t i = 0; i < 200; ++i) {
+      auto p = t->generate(6, i, i % 2 ? mg::Range{1, 5} : mg::Range{4, 5});
+      auto [a, b] = operands(p.prompt);
+      for (int k = 0; k < 4; ++k) {
+        auto q = t->shifted_prompt(p.prompt, k);
+        ASSERT_TRUE(q.has_value()) << p.prompt;
+        auto [a2, b2] = operands(q->prompt);
+        auto right = dec::format_answer(dec::add(a2, b2), static_cast<int>(p.answer.size()), true);
+        ASSERT_TRUE(right.has_value());
+        for (const std::string& answer : {*right, t->wrong_answer({q->prompt, *right}, 5)}) {
+          auto sum = t->offset_sum_prompt(p.prompt, answer, q->offset);
+          ASSERT_TRUE(sum.has_value()) << p.prompt << " " << answer;
+          auto want = t->shift_answer(p.prompt, answer, q->offset);
+          if (sum->empty()) {  // a zero offset: nothing to add
+            EXPECT_EQ(dec::strip_zeros(q->offset), "0");
+            EXPECT_EQ(t->join_offset_sum(p.prompt, answer, q->offset, "ignored"), want);
+            continue;
+          }
+          ++asked;
+          auto said = arithmetic->solve(*sum);
+          ASSERT_TRUE(said.has_value()) << *sum << " is not a prompt of the task";
+          EXPECT_EQ(t->join_offset_sum(p.prompt, answer, q->offset, *said), want) << p.prompt << " " << *sum;
+          if (answer == *right) {
+            EXPECT_EQ(want, p.answer);
+            auto wrong = t->wrong_answer({*sum, *said}, 2);
+            auto moved = t->join_offset_sum(p.prompt, answer, q->offset, wrong);
+            wrong_sums += moved.has_value();
+            EXPECT_FALSE(moved && t->grade(p.prompt, *moved)) << *sum << " " << wrong;
+            if (a.size() == b.size()) {
+              ++same_length;
+              auto [x, y] = operands(*sum);
+              short_sums += x.size() <= 2 && y.size() <= 2;
+            }
+          }
+        }
+      }
+    }
+    EXPECT_GT(asked, 400);
+    EXPECT_GT(wrong_sums, 100);
+    EXPECT_GT(same_length, 100);
+    EXPECT_EQ(short_sums, same_length);
+  }
+  auto add = task("addition");
+  EXPECT_EQ(add->offset_sum_prompt("95+87=", "231", "50"), "13+5=");  // 132: 13 and 2 below
+  EXPECT_EQ(add->join_offset_sum("95+87=", "231", "50", "810"), "281");  // 18 above 2: 182
+  EXPECT_EQ(add->join_offset_sum("95+87=", "231", "50", "710"), "271");  // the model's 17
+  EXPECT_EQ(add->offset_sum_prompt("95+87=", "231", "0"), "");
+  EXPECT_EQ(add->join_offset_sum("95+87=", "231", "000", "x"), "231");
+  EXPECT_FALSE(add->join_offset_sum("95+87=", "231", "50", "81").has_value());  // not 13+5's width
+  EXPECT_FALSE(add->join_offset_sum("95+87=", "231", "50", "999").has_value());  // 9992 does not fit
+  EXPECT_FALSE(add->offset_sum_prompt("95+87=", "23", "50").has_value());
+  EXPECT_FALSE(add->offset_sum_prompt("95+87=", "231", "5x").has_value());
+  for (const auto& g : kGarbage) {
+    EXPECT_FALSE(add->offset_sum_prompt("95+87=", g, "50").has_value()) << g;
+    EXPECT_FALSE(add->join_offset_sum("95+87=", "231", "50", g).has_value()) << g;
+    EXPECT_FALSE(add->offset_sum_prompt(g, "231", "50").has_value()) << g;
+  }
+  EXPECT_FALSE(task("multiplication")->offset_sum_prompt("12*34=", "8040", "10").has_value());
+  auto sudoku = task("sudoku");
+  auto puzzle = sudoku->generate(1, 0, {4, 4});
+  EXPECT_FALSE(sudoku->offset_sum_prompt(puzzle.prompt, puzzle.answer, "1").has_value());
 }
 
 TEST(Generators, ArithmeticRangesAndMaxChars) {

@@ -1,5 +1,7 @@
 #include "trainers/equivalence.h"
 
+#include <map>
+#include <optional>
 #include <set>
 
 #include "core/errors.h"
@@ -7,6 +9,47 @@
 #include "trainers/generate.h"
 
 namespace mg {
+
+namespace {
+
+// Every shifted answer moved back by the model's own sums (verify.offset: model), in place.
+// Each distinct sum is asked once, greedily (the model's best answer to a problem it was
+// trained on), so every shifted answer that needs the same sum gets the same one. An answer,
+// or a sum, that cannot be read becomes the unreadable vote.
+void move_back_by_model(Gpt& model, const Tokenizer& tokenizer, const EquivalentSampling& how,
+                        const std::vector<std::string>& prompts, const std::vector<int>& original,
+                        const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers,
+                        const torch::Device& device) {
+  const std::string unreadable(1, '\0');
+  auto original_prompt = [&](size_t i) -> const std::string& { return prompts.at(static_cast<size_t>(original[i])); };
+  std::map<std::string, std::string> sums;  // sum prompt -> the model's answer
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (offsets[i].empty()) continue;
+    for (const auto& answer : answers[i])
+      if (auto q = how.task->offset_sum_prompt(original_prompt(i), answer, offsets[i]); q && !q->empty())
+        sums.emplace(*q, std::string());
+  }
+  if (!sums.empty()) {
+    GenerateRequest ask;
+    for (const auto& [q, unused] : sums) ask.prompts.push_back(q);
+    ask.sampling.temperature = 0.0;
+    ask.max_new_tokens = how.max_new_tokens;
+    auto said = generate_answers(model, tokenizer, ask, device);
+    size_t n = 0;
+    for (auto& [q, answer] : sums) answer = said[n++].at(0);
+  }
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (offsets[i].empty()) continue;
+    for (auto& answer : answers[i]) {
+      auto q = how.task->offset_sum_prompt(original_prompt(i), answer, offsets[i]);
+      std::optional<std::string> moved;
+      if (q) moved = how.task->join_offset_sum(original_prompt(i), answer, offsets[i], q->empty() ? "" : sums.at(*q));
+      answer = moved.value_or(unreadable);
+    }
+  }
+}
+
+}  // namespace
 
 std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
                                        const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
@@ -55,12 +98,15 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
   std::vector<ScoredSample> voters;
   if (!req.prompts.empty()) {
     auto answers = generate_answers(model, tokenizer, req, device);
+    std::vector<int> original;  // per rewrite: the prompt index it was written from
+    for (int p : prompt_ids) original.insert(original.end(), static_cast<size_t>(per_prompt), p);
+    if (how.offset_by_model) move_back_by_model(model, tokenizer, how, prompts, original, offsets, answers, device);
     size_t i = 0;
     for (int p : prompt_ids)
       for (int k = 0; k < per_prompt; ++k, ++i)
         for (size_t j = 0; j < answers[i].size(); ++j) {
           std::string answer = answers[i][j];
-          if (!offsets[i].empty())
+          if (!offsets[i].empty() && !how.offset_by_model)
             answer = how.task->shift_answer(prompts.at(static_cast<size_t>(p)), answer, offsets[i]).value_or(unreadable);
           voters.push_back({p, static_cast<int>(k * how.samples + static_cast<int>(j)), std::move(answer), 0.0, false});
         }

@@ -5,8 +5,11 @@
 // answers to that many shifted rewrites vote too, each moved back by the rewrite's known
 // offset (Task::shift_answer): a same-sum rewrite cannot catch a dropped carry into a new
 // digit, because every one of them has that carry; a rewrite with lowered leading digits
-// seldom has it. The move back is exact arithmetic on the model's answer, so that check is
-// label-free but not the model's alone (README, curriculum results).
+// seldom has it. With offset_by_model off, the move back is exact arithmetic on the model's
+// answer, so that check is label-free but not the model's alone (README, curriculum results).
+// With it on, the model makes that carry itself: it answers, greedily, the sum of the shifted
+// answer's leading digits and the offset's (Task::offset_sum_prompt, a short problem), and its
+// answer is put above the shifted answer's lower digits.
 // Majority vote cannot catch a mistake the model makes on most samples of one prompt; a
 // mistake that comes from how the problem is written is often not made on the rewrite.
 // The answers to the rewrite are sampled as the generate stage samples, seeded by (seed,
@@ -30,6 +33,7 @@ struct EquivalentSampling {
   int samples = 8;             // answers drawn per equivalent prompt
   int rewrites = 1;            // equivalent prompts per prompt (Task::equivalent_prompt 0..n-1)
   int shifted = 0;             // shifted prompts per prompt (Task::shifted_prompt 0..n-1)
+  bool offset_by_model = false;  // the model adds the offset back, not exact arithmetic
   SamplingConfig sampling;
   uint64_t seed = 0;
   int max_new_tokens = 16;

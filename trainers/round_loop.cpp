@@ -113,6 +113,7 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   equivalent.samples = ctx.recipe.improve.samples_per_prompt;
   equivalent.rewrites = ctx.recipe.improve.verify.rewrites;
   equivalent.shifted = ctx.recipe.improve.verify.shifted;
+  equivalent.offset_by_model = ctx.recipe.improve.verify.offset == "model";
   equivalent.sampling = ctx.recipe.improve.sampling;
   equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
   equivalent.max_new_tokens = answer_tokens;

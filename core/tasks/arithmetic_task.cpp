@@ -90,10 +90,9 @@ std::optional<ShiftedPrompt> ArithmeticTask::shifted_prompt(const std::string& p
   return ShiftedPrompt{write_like(lowered->a, a) + op() + write_like(lowered->b, b) + "=", lowered->offset};
 }
 
-std::optional<std::string> ArithmeticTask::shift_answer(const std::string& prompt, const std::string& answer,
-                                                        const std::string& offset) const {
+std::optional<std::string> ArithmeticTask::read_answer(const std::string& prompt, const std::string& answer) const {
   std::string a, b;
-  if (!parse(prompt, &a, &b) || !decimal::is_digits(offset)) return std::nullopt;
+  if (!parse(prompt, &a, &b)) return std::nullopt;
   const int width = answer_width(static_cast<int>(a.size()), static_cast<int>(b.size()));
   std::string value = strip_end_marker(answer);
   if (!decimal::is_digits(value)) return std::nullopt;
@@ -104,7 +103,59 @@ std::optional<std::string> ArithmeticTask::shift_answer(const std::string& promp
   } else if (value.size() > 1 && value[0] == '0') {
     return std::nullopt;  // a plain answer has no leading zero
   }
-  return decimal::format_answer(decimal::add(decimal::strip_zeros(value), offset), width, format_.reverse_answer);
+  return value;
+}
+
+std::optional<std::string> ArithmeticTask::shift_answer(const std::string& prompt, const std::string& answer,
+                                                        const std::string& offset) const {
+  std::string a, b;
+  if (!parse(prompt, &a, &b) || !decimal::is_digits(offset)) return std::nullopt;
+  auto value = read_answer(prompt, answer);
+  if (!value) return std::nullopt;
+  return decimal::format_answer(decimal::add(decimal::strip_zeros(*value), offset),
+                                answer_width(static_cast<int>(a.size()), static_cast<int>(b.size())),
+                                format_.reverse_answer);
+}
+
+std::optional<ArithmeticTask::OffsetSplit> ArithmeticTask::split_at_offset(const std::string& prompt,
+                                                                           const std::string& answer,
+                                                                           const std::string& offset) const {
+  // Only an addition's offset is added: the smaller problem is an addition.
+  if (op() != '+' || !decimal::is_digits(offset)) return std::nullopt;
+  auto value = read_answer(prompt, answer);
+  if (!value) return std::nullopt;
+  const std::string off = decimal::strip_zeros(offset);
+  if (off == "0") return OffsetSplit{decimal::strip_zeros(*value), "", ""};
+  const size_t k = off.size() - 1 - off.find_last_not_of('0');  // the offset's trailing zeros
+  std::string v = *value;
+  if (v.size() < k + 1) v.insert(0, k + 1 - v.size(), '0');
+  return OffsetSplit{decimal::strip_zeros(v.substr(0, v.size() - k)), v.substr(v.size() - k), off.substr(0, off.size() - k)};
+}
+
+std::optional<std::string> ArithmeticTask::offset_sum_prompt(const std::string& prompt, const std::string& answer,
+                                                             const std::string& offset) const {
+  auto split = split_at_offset(prompt, answer, offset);
+  if (!split) return std::nullopt;
+  if (split->offset_high.empty()) return std::string();
+  return write_operand(split->high) + op() + write_operand(split->offset_high) + "=";
+}
+
+std::optional<std::string> ArithmeticTask::join_offset_sum(const std::string& prompt, const std::string& answer,
+                                                           const std::string& offset,
+                                                           const std::string& sum_answer) const {
+  std::string a, b;
+  auto split = split_at_offset(prompt, answer, offset);
+  if (!split || !parse(prompt, &a, &b)) return std::nullopt;
+  std::string high = split->high;
+  if (!split->offset_high.empty()) {
+    auto sum = read_answer(write_operand(split->high) + op() + write_operand(split->offset_high) + "=", sum_answer);
+    if (!sum) return std::nullopt;
+    high = *sum;
+  }
+  // The model's sum sits above the answer's own lower digits: place value, not arithmetic.
+  return decimal::format_answer(decimal::strip_zeros(high + split->low),
+                                answer_width(static_cast<int>(a.size()), static_cast<int>(b.size())),
+                                format_.reverse_answer);
 }
 
 std::optional<std::string> ArithmeticTask::solve(const std::string& prompt) const {

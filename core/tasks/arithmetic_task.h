@@ -36,6 +36,11 @@ class ArithmeticTask : public Task {
   std::optional<ShiftedPrompt> shifted_prompt(const std::string& prompt, int index) const override;
   std::optional<std::string> shift_answer(const std::string& prompt, const std::string& answer,
                                           const std::string& offset) const override;
+  // Addition only: the smaller problem is an addition, written as this task writes prompts.
+  std::optional<std::string> offset_sum_prompt(const std::string& prompt, const std::string& answer,
+                                               const std::string& offset) const override;
+  std::optional<std::string> join_offset_sum(const std::string& prompt, const std::string& answer,
+                                             const std::string& offset, const std::string& sum_answer) const override;
 
   // "N-digit result", N the significant digits of the exact result; "malformed" for a prompt
   // that does not parse.
@@ -81,6 +86,17 @@ class ArithmeticTask : public Task {
   bool parse(const std::string& prompt, std::string* a, std::string* b) const;
   std::string write_operand(const std::string& value) const;
   std::string read_operand(const std::string& written) const;  // back to most significant first
+  // An answer to `prompt` as its value (most significant first, zero-padded to the answer's
+  // width, no end marker); nullopt when it is not a well-formed answer of that width.
+  std::optional<std::string> read_answer(const std::string& prompt, const std::string& answer) const;
+  // The answer `answer` (to a shifted rewrite of `prompt`) split at the lowest nonzero digit of
+  // `offset`: the digits from there up, the digits below it, and the offset's digits from
+  // there up ("" when the offset is zero).
+  struct OffsetSplit {
+    std::string high, low, offset_high;
+  };
+  std::optional<OffsetSplit> split_at_offset(const std::string& prompt, const std::string& answer,
+                                             const std::string& offset) const;
   // `value` (most significant first) zero-padded to as many digits as `written` has and laid
   // out like it, so that a rewrite keeps the answer's width.
   std::string write_like(std::string value, const std::string& written) const;

@@ -71,6 +71,29 @@ class Task {
     (void)offset;
     return std::nullopt;
   }
+  // The model's own way back from a shifted rewrite (verify.offset: model). Adding an offset
+  // whose digits below position k are zero leaves an answer's digits below k as they are; the
+  // digits from k up become the sum of the answer's digits from k up and the offset's. That
+  // sum is a smaller problem of the same task, which a model trained on short problems can
+  // answer: offset_sum_prompt is its prompt ("" when the offset is zero, as nothing is to be
+  // added), and join_offset_sum puts the model's answer to it above `answer`'s lower digits.
+  // Only the place-value rule is the check's; every digit is the model's. nullopt when
+  // `answer` or `sum_answer` is malformed or too wide, or the task has no shifted rewrites.
+  virtual std::optional<std::string> offset_sum_prompt(const std::string& prompt, const std::string& answer,
+                                                       const std::string& offset) const {
+    (void)prompt;
+    (void)answer;
+    (void)offset;
+    return std::nullopt;
+  }
+  virtual std::optional<std::string> join_offset_sum(const std::string& prompt, const std::string& answer,
+                                                     const std::string& offset, const std::string& sum_answer) const {
+    (void)prompt;
+    (void)answer;
+    (void)offset;
+    (void)sum_answer;
+    return std::nullopt;
+  }
   // The part of the problems a prompt belongs to, so that a report can show where a filter
   // keeps answers and where it drops them (`mindgap slices`). Addition and multiplication:
   // how many digits the exact result has ("5-digit result"); one digit past the training
