@@ -147,7 +147,7 @@ TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
       {"equivalent_rewrites", "improve.verify.method=equivalent improve.verify.rewrites=3"},
       {"equivalent_shifted", "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2"},
       {"equivalent_offset_by_model",
-       "improve.verify.method=equivalent improve.verify.shifted=2 improve.verify.offset=model"},
+       "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2 improve.verify.offset=model"},
       {"ensemble_and", "improve.verify.method=ensemble improve.verify.combine=and"},
       {"quantile_global", "improve.filter.scope=global"},
       {"best_of_n", "improve.filter.method=best_of_n"},
