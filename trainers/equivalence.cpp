@@ -23,11 +23,13 @@ void move_back_by_model(Gpt& model, const Tokenizer& tokenizer, const Equivalent
   const std::string unreadable(1, '\0');
   auto original_prompt = [&](size_t i) -> const std::string& { return prompts.at(static_cast<size_t>(original[i])); };
   std::map<std::string, std::string> sums;  // sum prompt -> the model's answer
+  std::vector<std::vector<std::optional<std::string>>> asks(answers.size());  // per answer: its sum prompt
   for (size_t i = 0; i < answers.size(); ++i) {
     if (offsets[i].empty()) continue;
-    for (const auto& answer : answers[i])
-      if (auto q = how.task->offset_sum_prompt(original_prompt(i), answer, offsets[i]); q && !q->empty())
-        sums.emplace(*q, std::string());
+    for (const auto& answer : answers[i]) {
+      asks[i].push_back(how.task->offset_sum_prompt(original_prompt(i), answer, offsets[i]));
+      if (const auto& q = asks[i].back(); q && !q->empty()) sums.emplace(*q, std::string());
+    }
   }
   if (!sums.empty()) {
     GenerateRequest ask;
@@ -40,8 +42,9 @@ void move_back_by_model(Gpt& model, const Tokenizer& tokenizer, const Equivalent
   }
   for (size_t i = 0; i < answers.size(); ++i) {
     if (offsets[i].empty()) continue;
-    for (auto& answer : answers[i]) {
-      auto q = how.task->offset_sum_prompt(original_prompt(i), answer, offsets[i]);
+    for (size_t j = 0; j < answers[i].size(); ++j) {
+      std::string& answer = answers[i][j];
+      const auto& q = asks[i][j];
       std::optional<std::string> moved;
       if (q) moved = how.task->join_offset_sum(original_prompt(i), answer, offsets[i], q->empty() ? "" : sums.at(*q));
       answer = moved.value_or(unreadable);

@@ -136,8 +136,12 @@ std::optional<std::string> ArithmeticTask::offset_sum_prompt(const std::string& 
                                                              const std::string& offset) const {
   auto split = split_at_offset(prompt, answer, offset);
   if (!split) return std::nullopt;
-  if (split->offset_high.empty()) return std::string();
-  return write_operand(split->high) + op() + write_operand(split->offset_high) + "=";
+  return sum_prompt(*split);
+}
+
+std::string ArithmeticTask::sum_prompt(const OffsetSplit& split) const {
+  if (split.offset_high.empty()) return std::string();
+  return write_operand(split.high) + op() + write_operand(split.offset_high) + "=";
 }
 
 std::optional<std::string> ArithmeticTask::join_offset_sum(const std::string& prompt, const std::string& answer,
@@ -148,7 +152,7 @@ std::optional<std::string> ArithmeticTask::join_offset_sum(const std::string& pr
   if (!split || !parse(prompt, &a, &b)) return std::nullopt;
   std::string high = split->high;
   if (!split->offset_high.empty()) {
-    auto sum = read_answer(write_operand(split->high) + op() + write_operand(split->offset_high) + "=", sum_answer);
+    auto sum = read_answer(sum_prompt(*split), sum_answer);
     if (!sum) return std::nullopt;
     high = *sum;
   }

@@ -86,8 +86,8 @@ class ArithmeticTask : public Task {
   bool parse(const std::string& prompt, std::string* a, std::string* b) const;
   std::string write_operand(const std::string& value) const;
   std::string read_operand(const std::string& written) const;  // back to most significant first
-  // An answer to `prompt` as its value (most significant first, zero-padded to the answer's
-  // width, no end marker); nullopt when it is not a well-formed answer of that width.
+  // An answer to `prompt` as its value (most significant first, no end marker; a reversed
+  // answer keeps its zero padding); nullopt when it is not a well-formed answer.
   std::optional<std::string> read_answer(const std::string& prompt, const std::string& answer) const;
   // The answer `answer` (to a shifted rewrite of `prompt`) split at the lowest nonzero digit of
   // `offset`: the digits from there up, the digits below it, and the offset's digits from
@@ -97,6 +97,8 @@ class ArithmeticTask : public Task {
   };
   std::optional<OffsetSplit> split_at_offset(const std::string& prompt, const std::string& answer,
                                              const std::string& offset) const;
+  // The prompt of the sum a split asks for ("" when the offset is zero).
+  std::string sum_prompt(const OffsetSplit& split) const;
   // `value` (most significant first) zero-padded to as many digits as `written` has and laid
   // out like it, so that a rewrite keeps the answer's width.
   std::string write_like(std::string value, const std::string& written) const;
