@@ -129,6 +129,33 @@ TEST(Equivalence, TasksWithoutARewriteAreBadInput) {
 
 }  // namespace
 
+namespace {
+
+// Per prompt, its swap and `shifted` shifted rewrites, in that order, as equivalence_scores
+// writes them, and the model's greedy answer to each, decoded apart from it.
+struct Rewrites {
+  std::vector<mg::ShiftedPrompt> shifted;  // prompt i's shifted rewrite k at i * shifted + k
+  std::vector<std::vector<std::string>> answers;
+};
+Rewrites greedy_rewrites(const mg::Task& task, mg::Gpt& model, const mg::Tokenizer& tk,
+                         const std::vector<std::string>& prompts, int shifted) {
+  Rewrites out;
+  mg::GenerateRequest req;
+  for (const auto& p : prompts) {
+    req.prompts.push_back(*task.equivalent_prompt(p, 0));
+    for (int k = 0; k < shifted; ++k) {
+      out.shifted.push_back(*task.shifted_prompt(p, k));
+      req.prompts.push_back(out.shifted.back().prompt);
+    }
+  }
+  req.sampling.temperature = 0.0;
+  req.max_new_tokens = 6;
+  out.answers = mg::generate_answers(model, tk, req, torch::kCPU);
+  return out;
+}
+
+}  // namespace
+
 // Shifted rewrites vote too, each answer moved back by its rewrite's offset first; an answer
 // that cannot be moved back (not a number of the answer's width) counts against every sample.
 TEST(Equivalence, ShiftedRewritesVoteMovedBack) {
@@ -138,18 +165,7 @@ TEST(Equivalence, ShiftedRewritesVoteMovedBack) {
   const std::vector<std::string> prompts = {"12+345=", "73+58=", "456+789="};
   const std::vector<std::string> right = {"7530", "131", "5421"};  // 357, 131, 1245 reversed
   const int shifted = 2;
-  mg::GenerateRequest req;
-  std::vector<mg::ShiftedPrompt> rewrites;
-  for (const auto& p : prompts) {
-    req.prompts.push_back(*task->equivalent_prompt(p, 0));
-    for (int k = 0; k < shifted; ++k) {
-      rewrites.push_back(*task->shifted_prompt(p, k));
-      req.prompts.push_back(rewrites.back().prompt);
-    }
-  }
-  req.sampling.temperature = 0.0;
-  req.max_new_tokens = 6;
-  auto answers = mg::generate_answers(model, tk, req, torch::kCPU);
+  auto [rewrites, answers] = greedy_rewrites(*task, model, tk, prompts, shifted);
   const int per = 1 + shifted;
   // Each prompt's votes: the swap's answer as it is, the shifted ones moved back.
   std::vector<std::vector<std::string>> votes(prompts.size());
@@ -185,10 +201,11 @@ TEST(Equivalence, ShiftedRewritesVoteMovedBack) {
   EXPECT_THROW(mg::equivalence_scores(model, tk, prompts, samples, how, torch::kCPU), mg::Error);
 }
 
-// verify.offset: model. Each shifted answer is moved back by the model's own greedy answer to
-// the sum of its leading digits and the offset's, not by exact arithmetic: the votes are
-// replicated here step by step, every sum decoded apart, and differ from the exact ones
-// wherever the model's sum is wrong (an untrained model's nearly always is).
+// verify.offset: model, wired to the model. Each shifted answer is moved back by the model's
+// own greedy answer to the sum of its leading digits and the offset's: the votes are replicated
+// here step by step, every sum decoded apart. An untrained model seldom writes a shifted answer
+// that can be read, so few sums (often none) are asked here: the move back itself is checked
+// apart from any model by MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight.
 TEST(Equivalence, ShiftedAnswersMovedBackByTheModelsOwnSums) {
   auto task = addition();
   auto tk = tokenizer_for(*task);
@@ -198,18 +215,7 @@ TEST(Equivalence, ShiftedAnswersMovedBackByTheModelsOwnSums) {
   auto how = greedy(task.get(), 1);
   how.shifted = shifted;
   how.offset_by_model = true;
-  mg::GenerateRequest req;
-  std::vector<mg::ShiftedPrompt> rewrites;
-  for (const auto& p : prompts) {
-    req.prompts.push_back(*task->equivalent_prompt(p, 0));
-    for (int k = 0; k < shifted; ++k) {
-      rewrites.push_back(*task->shifted_prompt(p, k));
-      req.prompts.push_back(rewrites.back().prompt);
-    }
-  }
-  req.sampling.temperature = 0.0;
-  req.max_new_tokens = how.max_new_tokens;
-  auto answers = mg::generate_answers(model, tk, req, torch::kCPU);
+  auto [rewrites, answers] = greedy_rewrites(*task, model, tk, prompts, shifted);
   const int per = 1 + shifted;
   // Any readable answer the model could give to a shifted prompt: its own, and the right one.
   std::vector<mg::ScoredSample> samples;
@@ -253,4 +259,100 @@ TEST(Equivalence, ShiftedAnswersMovedBackByTheModelsOwnSums) {
     EXPECT_DOUBLE_EQ(scores[n], want) << samples[n].answer;
   }
   std::cout << asked << " sums asked, " << samples.size() << " distinct answers scored\n";
+}
+
+namespace {
+
+// The right answer to a short addition prompt, found by the grader among every digit string of
+// up to 4 characters: a test's stand-in for a model that adds short numbers without error.
+std::string graded_answer(const mg::Task& task, const std::string& prompt) {
+  for (int width = 1; width <= 4; ++width) {
+    int limit = 1;
+    for (int d = 0; d < width; ++d) limit *= 10;
+    for (int n = 0; n < limit; ++n) {
+      std::string x = std::to_string(n);
+      x = std::string(static_cast<size_t>(width) - x.size(), '0') + x;
+      if (task.grade(prompt, x)) return x;
+    }
+  }
+  ADD_FAILURE() << "no answer of up to 4 digits to " << prompt;
+  return "";
+}
+
+}  // namespace
+
+// The move back of verify.offset: model, apart from any model. Given right sums, it equals the
+// exact move (Task::shift_answer) on right, wrong and unreadable answers; given wrong sums, no
+// right answer survives it; each distinct sum is asked once; same-sum rewrites are untouched.
+TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
+  auto task = addition();
+  const std::vector<std::string> prompts = {"62+85=", "12+345=", "456+789=", "99+1=", "50+50=", "7+8="};
+  std::vector<std::string> originals, offsets;
+  std::vector<std::vector<std::string>> answers;
+  for (const auto& p : prompts) {
+    originals.push_back(p);  // a same-sum rewrite's answers: left as they are
+    offsets.emplace_back();
+    answers.push_back({"123", "x"});
+    for (int k = 0; k < 3; ++k) {
+      auto shifted = task->shifted_prompt(p, k);
+      ASSERT_TRUE(shifted) << p;
+      const std::string right = graded_answer(*task, shifted->prompt);
+      originals.push_back(p);
+      offsets.push_back(shifted->offset);
+      answers.push_back({right, task->wrong_answer({shifted->prompt, right}, 3 + k), "x", ""});
+    }
+  }
+
+  std::vector<std::string> asked;
+  int calls = 0;
+  auto exact_sums = [&](const std::vector<std::string>& questions) {
+    ++calls;
+    asked.insert(asked.end(), questions.begin(), questions.end());
+    std::vector<std::string> out;
+    for (const auto& q : questions) out.push_back(graded_answer(*task, q));
+    return out;
+  };
+  auto moved = answers;
+  mg::move_back_by_sums(*task, originals, offsets, moved, exact_sums);
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(asked.empty());
+  EXPECT_EQ(std::set<std::string>(asked.begin(), asked.end()).size(), asked.size()) << "a sum was asked twice";
+  const std::string unreadable(1, '\0');
+  int right_moved = 0;
+  for (size_t i = 0; i < answers.size(); ++i)
+    for (size_t j = 0; j < answers[i].size(); ++j) {
+      if (offsets[i].empty()) {
+        EXPECT_EQ(moved[i][j], answers[i][j]);
+        continue;
+      }
+      const std::string exact = task->shift_answer(originals[i], answers[i][j], offsets[i]).value_or(unreadable);
+      EXPECT_EQ(moved[i][j], exact) << originals[i] << " offset " << offsets[i] << " answer " << answers[i][j];
+      if (j == 0) {
+        EXPECT_TRUE(task->grade(originals[i], moved[i][j])) << originals[i] << " moved back to " << moved[i][j];
+        ++right_moved;
+      }
+      if (j == 1) EXPECT_FALSE(task->grade(originals[i], moved[i][j])) << originals[i];
+    }
+  EXPECT_EQ(right_moved, static_cast<int>(prompts.size()) * 3);
+
+  // Sums answered wrongly (each a realistic wrong answer): a right shifted answer no longer
+  // moves back to a right answer.
+  auto wrong_sums = [&](const std::vector<std::string>& questions) {
+    std::vector<std::string> out;
+    for (const auto& q : questions) out.push_back(task->wrong_answer({q, graded_answer(*task, q)}, 1));
+    return out;
+  };
+  auto misled = answers;
+  mg::move_back_by_sums(*task, originals, offsets, misled, wrong_sums);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (offsets[i].empty()) continue;
+    const auto sum = task->offset_sum_prompt(originals[i], answers[i][0], offsets[i]);
+    ASSERT_TRUE(sum) << originals[i];
+    // A zero offset asks nothing, so nothing can mislead it.
+    if (sum->empty()) {
+      EXPECT_TRUE(task->grade(originals[i], misled[i][0])) << originals[i];
+    } else {
+      EXPECT_FALSE(task->grade(originals[i], misled[i][0])) << originals[i] << " offset " << offsets[i];
+    }
+  }
 }

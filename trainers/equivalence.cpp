@@ -10,35 +10,28 @@
 
 namespace mg {
 
-namespace {
-
-// Every shifted answer moved back by the model's own sums (verify.offset: model), in place.
-// Each distinct sum is asked once, greedily (the model's best answer to a problem it was
-// trained on), so every shifted answer that needs the same sum gets the same one. An answer,
-// or a sum, that cannot be read becomes the unreadable vote.
-void move_back_by_model(Gpt& model, const Tokenizer& tokenizer, const EquivalentSampling& how,
-                        const std::vector<std::string>& prompts, const std::vector<int>& original,
-                        const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers,
-                        const torch::Device& device) {
+void move_back_by_sums(const Task& task, const std::vector<std::string>& originals,
+                       const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers,
+                       const SumAnswerer& answer_sums) {
   const std::string unreadable(1, '\0');
-  auto original_prompt = [&](size_t i) -> const std::string& { return prompts.at(static_cast<size_t>(original[i])); };
-  std::map<std::string, std::string> sums;  // sum prompt -> the model's answer
+  std::map<std::string, std::string> sums;  // sum prompt -> its answer
   std::vector<std::vector<std::optional<std::string>>> asks(answers.size());  // per answer: its sum prompt
   for (size_t i = 0; i < answers.size(); ++i) {
     if (offsets[i].empty()) continue;
     for (const auto& answer : answers[i]) {
-      asks[i].push_back(how.task->offset_sum_prompt(original_prompt(i), answer, offsets[i]));
+      asks[i].push_back(task.offset_sum_prompt(originals.at(i), answer, offsets[i]));
       if (const auto& q = asks[i].back(); q && !q->empty()) sums.emplace(*q, std::string());
     }
   }
   if (!sums.empty()) {
-    GenerateRequest ask;
-    for (const auto& [q, unused] : sums) ask.prompts.push_back(q);
-    ask.sampling.temperature = 0.0;
-    ask.max_new_tokens = how.max_new_tokens;
-    auto said = generate_answers(model, tokenizer, ask, device);
+    std::vector<std::string> questions;
+    for (const auto& [q, unused] : sums) questions.push_back(q);
+    auto said = answer_sums(questions);
+    if (said.size() != questions.size())
+      fail_internal("verify.offset model: " + std::to_string(said.size()) + " sums answered for " +
+                    std::to_string(questions.size()) + " asked");
     size_t n = 0;
-    for (auto& [q, answer] : sums) answer = said[n++].at(0);
+    for (auto& [q, answer] : sums) answer = std::move(said[n++]);
   }
   for (size_t i = 0; i < answers.size(); ++i) {
     if (offsets[i].empty()) continue;
@@ -46,13 +39,11 @@ void move_back_by_model(Gpt& model, const Tokenizer& tokenizer, const Equivalent
       std::string& answer = answers[i][j];
       const auto& q = asks[i][j];
       std::optional<std::string> moved;
-      if (q) moved = how.task->join_offset_sum(original_prompt(i), answer, offsets[i], q->empty() ? "" : sums.at(*q));
+      if (q) moved = task.join_offset_sum(originals.at(i), answer, offsets[i], q->empty() ? "" : sums.at(*q));
       answer = moved.value_or(unreadable);
     }
   }
 }
-
-}  // namespace
 
 std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
                                        const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
@@ -101,9 +92,21 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
   std::vector<ScoredSample> voters;
   if (!req.prompts.empty()) {
     auto answers = generate_answers(model, tokenizer, req, device);
-    std::vector<int> original;  // per rewrite: the prompt index it was written from
-    for (int p : prompt_ids) original.insert(original.end(), static_cast<size_t>(per_prompt), p);
-    if (how.offset_by_model) move_back_by_model(model, tokenizer, how, prompts, original, offsets, answers, device);
+    if (how.offset_by_model) {
+      std::vector<std::string> originals;  // per rewrite: the prompt it was written from
+      for (int p : prompt_ids)
+        originals.insert(originals.end(), static_cast<size_t>(per_prompt), prompts.at(static_cast<size_t>(p)));
+      // The model's greedy answer to each sum: its best to a problem it was trained on.
+      move_back_by_sums(*how.task, originals, offsets, answers, [&](const std::vector<std::string>& questions) {
+        GenerateRequest ask;
+        ask.prompts = questions;
+        ask.sampling.temperature = 0.0;
+        ask.max_new_tokens = how.max_new_tokens;
+        std::vector<std::string> out;
+        for (auto& a : generate_answers(model, tokenizer, ask, device)) out.push_back(std::move(a.at(0)));
+        return out;
+      });
+    }
     size_t i = 0;
     for (int p : prompt_ids)
       for (int k = 0; k < per_prompt; ++k, ++i)

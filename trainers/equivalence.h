@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,18 @@ struct EquivalentSampling {
   uint64_t seed = 0;
   int max_new_tokens = 16;
 };
+
+// Answers short prompts (the offset sums of verify.offset: model), one answer per prompt.
+using SumAnswerer = std::function<std::vector<std::string>(const std::vector<std::string>& prompts)>;
+
+// Every shifted answer moved back by the answers `answer_sums` gives to their offset sums, in
+// place: answers[i] are the answers to rewrite i, written from prompt originals[i] with offset
+// offsets[i] (empty: a same-sum rewrite, left as it is). Each distinct sum is asked once, so
+// every answer that needs the same sum gets the same one. An answer, or a sum, that cannot be
+// read becomes "\0", the vote no sample equals.
+void move_back_by_sums(const Task& task, const std::vector<std::string>& originals,
+                       const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers,
+                       const SumAnswerer& answer_sums);
 
 // One score in [0, 1] per sample. `prompts[p]` is the prompt of samples with prompt index p.
 // BadInput when the task has no equivalent (or shifted) prompt.
