@@ -10,10 +10,27 @@
 
 namespace mg {
 
+namespace {
+
+// The vote of a shifted answer that cannot be moved back: no sample equals it, so it counts
+// against every sample of its prompt.
+const std::string kUnreadable(1, '\0');
+
+// Every shifted answer moved back by exact arithmetic on it (verify.offset: exact), in place;
+// the arguments are those of move_back_by_sums.
+void move_back_exactly(const Task& task, const std::vector<std::string>& originals,
+                       const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers) {
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (offsets[i].empty()) continue;
+    for (auto& answer : answers[i]) answer = task.shift_answer(originals.at(i), answer, offsets[i]).value_or(kUnreadable);
+  }
+}
+
+}  // namespace
+
 void move_back_by_sums(const Task& task, const std::vector<std::string>& originals,
                        const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers,
                        const SumAnswerer& answer_sums) {
-  const std::string unreadable(1, '\0');
   std::map<std::string, std::string> sums;  // sum prompt -> its answer
   std::vector<std::vector<std::optional<std::string>>> asks(answers.size());  // per answer: its sum prompt
   for (size_t i = 0; i < answers.size(); ++i) {
@@ -40,7 +57,7 @@ void move_back_by_sums(const Task& task, const std::vector<std::string>& origina
       const auto& q = asks[i][j];
       std::optional<std::string> moved;
       if (q) moved = task.join_offset_sum(originals.at(i), answer, offsets[i], q->empty() ? "" : sums.at(*q));
-      answer = moved.value_or(unreadable);
+      answer = moved.value_or(kUnreadable);
     }
   }
 }
@@ -86,16 +103,16 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
                                static_cast<uint64_t>(k));
     }
   }
-  // The answers to every rewrite vote, each under the prompt index of its original. A
-  // shifted answer that cannot be read as a number votes for nothing: it stays in the count.
-  const std::string unreadable(1, '\0');
+  // The answers to every rewrite vote, each under the prompt index of its original, shifted
+  // ones once moved back. A shifted answer that cannot be read as a number votes for nothing:
+  // it stays in the count.
   std::vector<ScoredSample> voters;
   if (!req.prompts.empty()) {
     auto answers = generate_answers(model, tokenizer, req, device);
+    std::vector<std::string> originals;  // per rewrite: the prompt it was written from
+    for (int p : prompt_ids)
+      originals.insert(originals.end(), static_cast<size_t>(per_prompt), prompts.at(static_cast<size_t>(p)));
     if (how.offset_by_model) {
-      std::vector<std::string> originals;  // per rewrite: the prompt it was written from
-      for (int p : prompt_ids)
-        originals.insert(originals.end(), static_cast<size_t>(per_prompt), prompts.at(static_cast<size_t>(p)));
       // The model's greedy answer to each sum: its best to a problem it was trained on.
       move_back_by_sums(*how.task, originals, offsets, answers, [&](const std::vector<std::string>& questions) {
         GenerateRequest ask;
@@ -106,16 +123,15 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
         for (auto& a : generate_answers(model, tokenizer, ask, device)) out.push_back(std::move(a.at(0)));
         return out;
       });
+    } else {
+      move_back_exactly(*how.task, originals, offsets, answers);
     }
     size_t i = 0;
     for (int p : prompt_ids)
       for (int k = 0; k < per_prompt; ++k, ++i)
-        for (size_t j = 0; j < answers[i].size(); ++j) {
-          std::string answer = answers[i][j];
-          if (!offsets[i].empty() && !how.offset_by_model)
-            answer = how.task->shift_answer(prompts.at(static_cast<size_t>(p)), answer, offsets[i]).value_or(unreadable);
-          voters.push_back({p, static_cast<int>(k * how.samples + static_cast<int>(j)), std::move(answer), 0.0, false});
-        }
+        for (size_t j = 0; j < answers[i].size(); ++j)
+          voters.push_back({p, static_cast<int>(k * how.samples + static_cast<int>(j)), std::move(answers[i][j]), 0.0,
+                            false});
   }
   return vote_shares(samples, voters);
 }
