@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/manifest.h"
+#include "core/numerics.h"
 
 namespace stdfs = std::filesystem;
 
@@ -275,4 +276,21 @@ TEST_F(CheckpointTest, StateJsonRoundTripsAndRejectsGarbage) {
   write(p, "{\"step\": 3");
   EXPECT_THROW(mg::load_state(p), mg::Error);
   EXPECT_THROW(mg::load_state(dir_ / "absent.json"), mg::Error);
+}
+
+TEST_F(CheckpointTest, NumericsChangeNamesWhatDiffers) {
+  nlohmann::json here = mg::numerics_here(torch::Device(torch::kCPU), 2);
+  EXPECT_EQ(here["device"], "cpu");
+  EXPECT_EQ(here["threads"], 2);
+  EXPECT_FALSE(here["cpu_capability"].get<std::string>().empty());
+  EXPECT_FALSE(mg::numerics_change(here, here).has_value());
+  EXPECT_FALSE(mg::numerics_change(nlohmann::json::object(), here).has_value()) << "older rounds record none";
+  nlohmann::json there = here;
+  there["cpu_capability"] = "AVX2";
+  there["threads"] = 1;
+  auto change = mg::numerics_change(there, here);
+  ASSERT_TRUE(change.has_value());
+  EXPECT_NE(change->find("cpu_capability \"AVX2\" there"), std::string::npos) << *change;
+  EXPECT_NE(change->find("threads 1 there, 2 here"), std::string::npos) << *change;
+  EXPECT_EQ(change->find("device"), std::string::npos) << *change;
 }

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;
@@ -143,6 +145,25 @@ TEST_F(CliErrors, ValidRecipeCreatesRunDirAndResumeRefusesChangedKeys) {
   EXPECT_NE(res.err.find("model.d_model"), std::string::npos) << res.err;
   EXPECT_NE(res.err.find("pretrain.lr"), std::string::npos) << res.err;
   EXPECT_EQ(mg::fs::read_file(run / "recipe.yaml"), stored) << "a refused resume must not touch recipe.yaml";
+}
+
+TEST_F(CliErrors, ResumeWithOtherNumericsSaysSoAndCarriesOn) {
+  fs::path run = scratch / "run";
+  fs::path file = write("ok.yaml", recipe(run));
+  auto res = run_mindgap("run " + file.string() + " pretrain.steps=0 improve.rounds=0 run.threads=1", scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto state = nlohmann::json::parse(mg::fs::read_file(run / "round-0000" / "state.json"));
+  ASSERT_TRUE(state.contains("numerics")) << state.dump();
+  EXPECT_EQ(state["numerics"]["threads"], 1);
+  EXPECT_FALSE(state["numerics"]["cpu_capability"].get<std::string>().empty());
+  // run.threads may change on resume, but the sums split differently from then on.
+  res = run_mindgap("run " + file.string() + " pretrain.steps=0 improve.rounds=0 run.threads=2", scratch);
+  EXPECT_EQ(res.code, 0) << res.err;
+  EXPECT_NE(res.err.find("round 0 was computed with other numerics (threads 1 there, 2 here)"), std::string::npos)
+      << res.err;
+  res = run_mindgap("run " + file.string() + " pretrain.steps=0 improve.rounds=0 run.threads=1", scratch);
+  EXPECT_EQ(res.code, 0) << res.err;
+  EXPECT_EQ(res.err.find("other numerics"), std::string::npos) << res.err;
 }
 
 TEST_F(CliErrors, NonEmptyForeignDirectoryIsRefused) {

@@ -7,6 +7,7 @@
 #include "core/distributed/grad_sync.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/numerics.h"
 #include "core/progress.h"
 #include "core/safetensors.h"
 #include "models/flops.h"
@@ -141,7 +142,8 @@ PretrainSummary pretrain(RunContext& ctx) {
                           {"verdict_accuracy", s.verdict_accuracy}, {"verdict_auroc", s.verdict_auroc},
                           {"tokens_per_s", s.tokens_per_s}, {"flops", s.flops}, {"seconds", s.seconds},
                           {"tokens", tokens}, {"device", ctx.device.str()}, {"precision", ctx.precision},
-                          {"world_size", ctx.comm->world_size()}, {"parameters", model->num_parameters()}};
+                          {"world_size", ctx.comm->world_size()}, {"parameters", model->num_parameters()},
+                          {"numerics", numerics_here(ctx.device, ctx.recipe.run.threads)}};
   ctx.metrics->write({{"kind", "eval"}, {"step", steps_done}, {"greedy", s.greedy}, {"verdict_acc", s.verdict_accuracy},
                       {"verdict_auroc", s.verdict_auroc}, {"seconds", train_secs}, {"flops", flops}, {"final", true}});
   log::info("pretrained in " + std::to_string(static_cast<int>(train_secs)) + " s: greedy " + std::to_string(s.greedy) +

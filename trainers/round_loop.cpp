@@ -6,6 +6,7 @@
 
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/numerics.h"
 #include "core/plot.h"
 #include "core/safetensors.h"
 #include "trainers/curriculum.h"
@@ -245,6 +246,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   times["round"] = since(t_round);
   record["seconds"] = times;
   ctx.metrics->write(record);
+  record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);  // state.json only: how this round's floats were rounded
   rank0_write(ctx, round, "commit", [&] {
     fs::write_file_atomic(dir / "state.json", record.dump(2));
     writer.commit();

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/runtime.h"
 #include "core/manifest.h"
+#include "core/numerics.h"
 #include "core/safetensors.h"
 #include "core/tasks/verification.h"
 #include "trainers/run_fork.h"
@@ -49,6 +50,21 @@ void ensure_tokenizer(RunContext& ctx) {
   ctx.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path.string()));
 }
 
+// A run carried on with other numerics than its last round's is still a right run, but not
+// the bit-identical continuation that a resume is elsewhere: say so once, naming the change.
+void warn_if_numerics_changed(const RunContext& ctx) {
+  const int last = latest_good_round(ctx.run);
+  if (last < 0) return;
+  auto path = ctx.run.round(last) / "state.json";
+  if (!fs::exists(path)) return;
+  auto state = nlohmann::json::parse(fs::read_file(path), nullptr, /*allow_exceptions=*/false);
+  if (state.is_discarded() || !state.contains("numerics")) return;
+  if (auto change = numerics_change(state["numerics"], numerics_here(ctx.device, ctx.recipe.run.threads)))
+    log::warn("round " + std::to_string(last) + " was computed with other numerics (" + *change +
+              "): the rounds from here on are not bit-identical to those computed there (floats round "
+              "differently)");
+}
+
 }  // namespace
 
 RunContext open_run(const Recipe& recipe, bool create, const std::string& from) {
@@ -88,6 +104,7 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
   }
   if (!ok && ctx.comm->world_size() == 1) fail_input(why);
   ctx.comm->agree(ok, ok ? "opening the run directory" : why);
+  if (create && ctx.writer()) warn_if_numerics_changed(ctx);
   ctx.task = make_task(recipe.task);
   ctx.metrics = std::make_unique<MetricsLog>(ctx.run.metrics(), ctx.writer());
   ensure_tokenizer(ctx);
