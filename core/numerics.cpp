@@ -5,7 +5,9 @@
 namespace mg {
 
 nlohmann::json numerics_here(const torch::Device& device, int threads) {
-  return {{"device", device.is_cuda() ? "cuda" : "cpu"}, {"cpu_capability", at::get_cpu_capability()}, {"threads", threads}};
+  return {{"device", device.is_cuda() ? "cuda" : "cpu"},
+          {"cpu_capability", at::get_cpu_capability()},
+          {"threads", threads}};
 }
 
 std::optional<std::string> numerics_change(const nlohmann::json& recorded, const nlohmann::json& here) {

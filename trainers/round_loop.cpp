@@ -246,7 +246,8 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   times["round"] = since(t_round);
   record["seconds"] = times;
   ctx.metrics->write(record);
-  record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);  // state.json only: how this round's floats were rounded
+  // state.json only, not metrics.jsonl: how this round's floats were rounded.
+  record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);
   rank0_write(ctx, round, "commit", [&] {
     fs::write_file_atomic(dir / "state.json", record.dump(2));
     writer.commit();
