@@ -11,7 +11,6 @@ nlohmann::json numerics_here(const torch::Device& device, int threads) {
 }
 
 std::optional<std::string> numerics_change(const nlohmann::json& recorded, const nlohmann::json& here) {
-  if (!recorded.is_object() || recorded.empty()) return std::nullopt;
   std::string out;
   for (const char* key : {"device", "cpu_capability", "threads"}) {
     if (!recorded.contains(key) || !here.contains(key) || recorded[key] == here[key]) continue;

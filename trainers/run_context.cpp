@@ -57,8 +57,8 @@ void warn_if_numerics_changed(const RunContext& ctx) {
   if (last < 0) return;
   auto path = ctx.run.round(last) / "state.json";
   if (!fs::exists(path)) return;
-  auto state = nlohmann::json::parse(fs::read_file(path), nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.contains("numerics")) return;
+  auto state = load_state(path);  // checked by the round's MANIFEST already
+  if (!state.contains("numerics")) return;
   if (auto change = numerics_change(state["numerics"], numerics_here(ctx.device, ctx.recipe.run.threads)))
     log::warn("round " + std::to_string(last) + " was computed with other numerics (" + *change +
               "): the rounds from here on are not bit-identical to those computed there (floats round "
