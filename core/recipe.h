@@ -87,6 +87,10 @@ struct VerifyConfig {
   // leading digits and the offset's, a problem within its training lengths, and that sum
   // sits above the answer's lower digits (Task::offset_sum_prompt; README).
   std::string offset = "exact";
+  // equivalent: how many split rewrites vote as well (addition: the problem worked out by the
+  // model from sums about half its length, a carry passed between them; Task::split_step,
+  // README).
+  int split = 0;
   // peers: other run directories of the same task, trained with other seeds, whose models
   // vote on this run's samples (trainers/peer_vote.h).
   std::vector<std::string> peers;

@@ -222,6 +222,8 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
                                           " has only its swapped operands)");
   if (verify.shifted > 0 && r.task.name != "addition")
     v.fail("improve.verify.shifted", "shifted rewrites need task addition (" + r.task.name + " has none)");
+  if (verify.split > 0 && r.task.name != "addition")
+    v.fail("improve.verify.split", "split rewrites need task addition (" + r.task.name + " has none)");
   if (verify.offset == "model" && verify.shifted == 0)
     v.fail("improve.verify.offset", "model moves shifted rewrites' answers back; it needs improve.verify.shifted > 0");
   for (const auto& [key, values] : r.improve.curriculum) {

@@ -117,6 +117,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("rewrites", i.verify.rewrites, between(1, 64));
       v.field("shifted", i.verify.shifted, between(0, 64));
       v.field("offset", i.verify.offset, one_of({"exact", "model"}));
+      v.field("split", i.verify.split, between(0, 64));
       v.field("peers", i.verify.peers);
     });
     v.section("filter", [&] {

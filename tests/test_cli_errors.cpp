@@ -93,6 +93,8 @@ const BadCase kCases[] = {
      "task.name=multiplication improve.verify.method=equivalent improve.verify.rewrites=3", "improve.verify.rewrites"},
     {"shifted_on_multiplication", [](const fs::path& r) { return recipe(r); },
      "task.name=multiplication improve.verify.method=equivalent improve.verify.shifted=2", "improve.verify.shifted"},
+    {"split_on_multiplication", [](const fs::path& r) { return recipe(r); },
+     "task.name=multiplication improve.verify.method=equivalent improve.verify.split=2", "improve.verify.split"},
     {"offset_by_model_without_shifted", [](const fs::path& r) { return recipe(r); },
      "improve.verify.method=equivalent improve.verify.offset=model", "improve.verify.offset: model moves"},
     {"offset_unknown", [](const fs::path& r) { return recipe(r); }, "improve.verify.offset=approx",

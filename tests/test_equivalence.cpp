@@ -356,3 +356,72 @@ TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
     }
   }
 }
+
+// The chains of verify.split, apart from any model. Given exact answers to every later step,
+// a right first answer ends at the problem's right answer and a wrong one at a wrong answer;
+// an unreadable one votes for nothing; each step's distinct problems are asked once, in one
+// call per step; other rewrites are untouched. Given a wrong later answer, no chain is right.
+TEST(Equivalence, SplitChainsCarryTheFirstAnswerThroughTheLaterSteps) {
+  auto task = addition();
+  const std::vector<std::string> prompts = {"62+85=", "12+345=", "456+789=", "99+1=", "50+50=", "95+87="};
+  std::vector<std::string> originals;
+  std::vector<int> splits;
+  std::vector<std::vector<std::string>> answers;
+  for (const auto& p : prompts) {
+    originals.push_back(p);  // a same-sum rewrite's answers: left as they are
+    splits.push_back(-1);
+    answers.push_back({"123", "x"});
+    for (int k = 0; k < 3; ++k) {
+      auto first = task->split_step(p, k, {});
+      ASSERT_TRUE(first && !first->ask.empty()) << p;
+      const std::string right = graded_answer(*task, first->ask);
+      originals.push_back(p);
+      splits.push_back(k);
+      answers.push_back({right, task->wrong_answer({first->ask, right}, 3 + k), "x"});
+    }
+  }
+  int calls = 0;
+  auto exact_steps = [&](const std::vector<std::string>& questions) {
+    ++calls;
+    EXPECT_EQ(std::set<std::string>(questions.begin(), questions.end()).size(), questions.size());
+    std::vector<std::string> out;
+    for (const auto& q : questions) out.push_back(graded_answer(*task, q));
+    return out;
+  };
+  auto finished = answers;
+  mg::finish_splits(*task, originals, splits, finished, exact_steps);
+  EXPECT_GE(calls, 1);
+  EXPECT_LE(calls, 2);  // the carry step, then the upper parts' sum
+  const std::string unreadable(1, '\0');
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (splits[i] < 0) {
+      EXPECT_EQ(finished[i], answers[i]);
+      continue;
+    }
+    EXPECT_TRUE(task->grade(originals[i], finished[i][0])) << originals[i] << " -> " << finished[i][0];
+    EXPECT_FALSE(task->grade(originals[i], finished[i][1])) << originals[i] << " -> " << finished[i][1];
+    EXPECT_EQ(finished[i][2], unreadable);
+  }
+  // The second step of every chain answered wrongly, the rest exactly: one wrong step (two
+  // could cancel, a carry one too high and a sum one too low).
+  int call = 0;
+  auto wrong_steps = [&](const std::vector<std::string>& questions) {
+    std::vector<std::string> out;
+    for (const auto& q : questions)
+      out.push_back(call == 0 ? task->wrong_answer({q, graded_answer(*task, q)}, 1) : graded_answer(*task, q));
+    ++call;
+    return out;
+  };
+  auto misled = answers;
+  mg::finish_splits(*task, originals, splits, misled, wrong_steps);
+  for (size_t i = 0; i < answers.size(); ++i)
+    if (splits[i] >= 0) EXPECT_FALSE(task->grade(originals[i], misled[i][0])) << originals[i] << " -> " << misled[i][0];
+  // Split rewrites of a task without them are bad input, named as such.
+  mg::EquivalentSampling how;
+  how.split = -1;
+  auto tk = tokenizer_for(*task);
+  auto model = untrained(tk.vocab_size(), 3);
+  how.task = task.get();
+  std::vector<mg::ScoredSample> samples = {{0, 0, "741", 0.0, false}};
+  EXPECT_THROW(mg::equivalence_scores(model, tk, {"62+85="}, samples, how, torch::kCPU), mg::Error);
+}

@@ -148,6 +148,8 @@ TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
       {"equivalent_shifted", "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2"},
       {"equivalent_offset_by_model",
        "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2 improve.verify.offset=model"},
+      {"equivalent_split",
+       "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2 improve.verify.split=2"},
       {"ensemble_and", "improve.verify.method=ensemble improve.verify.combine=and"},
       {"quantile_global", "improve.filter.scope=global"},
       {"best_of_n", "improve.filter.method=best_of_n"},

@@ -348,6 +348,94 @@ TEST(ShiftedPrompts, AdditionLowersTheLeadingDigitsByAKnownOffset) {
   EXPECT_FALSE(sudoku->shifted_prompt(sudoku->generate(1, 0, {4, 4}).prompt, 0).has_value());
 }
 
+// verify.split. Each step of a split rewrite is an addition of about half the problem's
+// length; answered exactly, the steps give the problem's right answer, and one wrong step
+// gives a wrong one (the steps' sums add up to the problem's, so no later step can undo it).
+TEST(SplitPrompts, ExactStepsGiveTheRightAnswerAndOneWrongStepAWrongOne) {
+  for (bool padded : {false, true}) {
+    auto t = addition_padded(padded);
+    const auto* arithmetic = dynamic_cast<const mg::tasks::ArithmeticTask*>(t.get());
+    ASSERT_NE(arithmetic, nullptr);
+    auto operands = [&](const std::string& prompt) { return addition_operands(prompt, padded); };
+    int chains = 0, carried = 0, halves = 0, steps_asked = 0, varied = 0, wrong_kept = 0, unreadable = 0;
+    for (uint64_t i = 0; i < 200; ++i) {
+      auto p = t->generate(8, i, {2, 6});
+      auto [a, b] = operands(p.prompt);
+      const size_t half = (std::max(a.size(), b.size()) + 1) / 2;
+      std::string first_of_zero;
+      for (int k = 0; k < 4; ++k) {
+        // wrong_at: the step whose exact answer is replaced by a wrong one (-1: none).
+        for (int wrong_at : {-1, 0, 1}) {
+          std::vector<std::string> said;
+          std::optional<mg::SplitStep> step;
+          for (int n = 0; n < 4; ++n) {
+            step = t->split_step(p.prompt, k, said);
+            // A wrong answer may be too wide to stand above the lower digits: unreadable.
+            if (!step && wrong_at >= 0 && static_cast<int>(said.size()) > wrong_at) break;
+            ASSERT_TRUE(step.has_value()) << p.prompt << " index " << k << " after " << said.size();
+            EXPECT_EQ(step->ask, t->split_step(p.prompt, k, said)->ask) << "not deterministic";
+            if (step->ask.empty()) break;
+            if (wrong_at < 0) {
+              ++steps_asked;
+              auto [x, y] = operands(step->ask);
+              // A carried upper part may grow a digit (99 + 1); every other operand is a half.
+              EXPECT_LE(std::max(x.size(), y.size()), half + 1) << p.prompt << " -> " << step->ask;
+              halves += std::max(x.size(), y.size()) <= half;
+            }
+            if (n == 0 && wrong_at < 0) {
+              if (k == 0) first_of_zero = step->ask;
+              else varied += step->ask != first_of_zero;
+            }
+            auto exact = arithmetic->solve(step->ask);
+            ASSERT_TRUE(exact.has_value()) << step->ask << " is not a prompt of the task";
+            said.push_back(n == wrong_at ? t->wrong_answer({step->ask, *exact}, 5) : *exact);
+          }
+          if (!step) {
+            ++unreadable;
+            continue;
+          }
+          ASSERT_TRUE(step->ask.empty()) << p.prompt << ": more than 3 steps";
+          EXPECT_FALSE(step->answer.empty());
+          if (wrong_at < 0) {
+            ++chains;
+            carried += said.size() == 3;
+            EXPECT_EQ(step->answer, p.answer) << p.prompt << " index " << k;
+          } else if (static_cast<size_t>(wrong_at) < said.size()) {
+            wrong_kept += t->grade(p.prompt, step->answer);
+          }
+        }
+      }
+    }
+    EXPECT_EQ(chains, 800);
+    EXPECT_GT(carried, 200);  // the carry step is exercised
+    EXPECT_EQ(wrong_kept, 0);
+    EXPECT_LT(unreadable, 400) << "most wrong steps still give an answer to grade";
+    EXPECT_GE(halves, steps_asked * 95 / 100);
+    EXPECT_GT(varied, 500);  // rewrites 1..3 ask other problems than rewrite 0
+  }
+  auto add = task("addition");
+  EXPECT_EQ(add->split_step("62+85=", 0, {})->ask, "2+5=");
+  EXPECT_EQ(add->split_step("62+85=", 0, {"70"})->ask, "6+8=");  // 7: no carry
+  EXPECT_EQ(add->split_step("62+85=", 0, {"70", "41"})->answer, "741");  // 14 above 7
+  EXPECT_EQ(add->split_step("95+87=", 0, {"21"})->ask, "9+1=");  // 12: the carry to 9
+  EXPECT_EQ(add->split_step("95+87=", 0, {"21", "01"})->ask, "10+8=");
+  EXPECT_EQ(add->split_step("95+87=", 0, {"21", "01", "810"})->answer, "281");  // 18 above 2
+  EXPECT_EQ(add->split_step("95+87=", 0, {"21", "01", "710"})->answer, "271");  // the model's 17
+  EXPECT_FALSE(add->split_step("95+87=", 0, {"2"}).has_value());  // not 5+7's width
+  EXPECT_FALSE(add->split_step("95+87=", 0, {"21", "01", "810", "1"}).has_value());  // too many
+  EXPECT_EQ(add->split_step("5+3=", 0, {})->ask, "5+3=");  // one digit: its own one step
+  EXPECT_EQ(add->split_step("5+3=", 0, {"80"})->answer, "80");  // answers reversed, 2 wide
+  EXPECT_FALSE(add->split_step("5+3=", 0, {"80", "1"}).has_value());
+  EXPECT_FALSE(add->split_step("62+85=", -1, {}).has_value());
+  for (const auto& g : kGarbage) {
+    EXPECT_FALSE(add->split_step(g, 0, {}).has_value()) << g;
+    EXPECT_FALSE(add->split_step("95+87=", 0, {g}).has_value()) << g;
+  }
+  EXPECT_FALSE(task("multiplication")->split_step("12*34=", 0, {}).has_value());
+  auto sudoku = task("sudoku");
+  EXPECT_FALSE(sudoku->split_step(sudoku->generate(1, 0, {4, 4}).prompt, 0, {}).has_value());
+}
+
 // verify.offset: model. The sum of a shifted answer's leading digits and the offset's is a
 // short addition; its right answer, put above the shifted answer's lower digits, moves that
 // answer back exactly as shift_answer does, for right and wrong answers alike, and a wrong sum

@@ -10,6 +10,10 @@
 // With it on, the model makes that carry itself: it answers, greedily, the sum of the shifted
 // answer's leading digits and the offset's (Task::offset_sum_prompt, a short problem), and its
 // answer is put above the shifted answer's lower digits.
+// With verify.split > 0 that many split rewrites vote too (Task::split_step): the model works
+// the problem out from problems about half its size, the first sampled as every rewrite is,
+// the later ones (a carry added, the upper parts summed) answered greedily, so that a model
+// one digit past its training lengths checks a long answer with sums within them.
 // Majority vote cannot catch a mistake the model makes on most samples of one prompt; a
 // mistake that comes from how the problem is written is often not made on the rewrite.
 // The answers to the rewrite are sampled as the generate stage samples, seeded by (seed,
@@ -35,12 +39,18 @@ struct EquivalentSampling {
   int rewrites = 1;            // equivalent prompts per prompt (Task::equivalent_prompt 0..n-1)
   int shifted = 0;             // shifted prompts per prompt (Task::shifted_prompt 0..n-1)
   bool offset_by_model = false;  // the model adds the offset back, not exact arithmetic
+  int split = 0;               // split rewrites per prompt (Task::split_step 0..n-1)
   SamplingConfig sampling;
   uint64_t seed = 0;
   int max_new_tokens = 16;
 };
 
-// Answers short prompts (the offset sums of verify.offset: model), one answer per prompt.
+// The rewrites a recipe's verify section asks for (rewrites, shifted, offset, split) of
+// `task`'s prompts; the caller sets how they are sampled.
+EquivalentSampling equivalent_rewrites(const Task* task, const VerifyConfig& verify);
+
+// Answers short prompts (the offset sums of verify.offset: model, the later steps of split
+// rewrites), one answer per prompt.
 using SumAnswerer = std::function<std::vector<std::string>(const std::vector<std::string>& prompts)>;
 
 // Every shifted answer moved back by the answers `answer_sums` gives to their offset sums, in
@@ -52,8 +62,16 @@ void move_back_by_sums(const Task& task, const std::vector<std::string>& origina
                        const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers,
                        const SumAnswerer& answer_sums);
 
+// Every answer to the first step of a split rewrite carried through the split's later steps,
+// in place: answers[i] are the answers to rewrite i, written from prompt originals[i] as split
+// rewrite splits[i] (negative: not a split rewrite, left as it is). Each step's distinct
+// problems are asked of `answer_steps` once, so chains that reach the same problem get the
+// same answer. A chain whose answer cannot be read becomes "\0", the vote no sample equals.
+void finish_splits(const Task& task, const std::vector<std::string>& originals, const std::vector<int>& splits,
+                   std::vector<std::vector<std::string>>& answers, const SumAnswerer& answer_steps);
+
 // One score in [0, 1] per sample. `prompts[p]` is the prompt of samples with prompt index p.
-// BadInput when the task has no equivalent (or shifted) prompt.
+// BadInput when the task has no equivalent (or shifted, or split) prompt.
 std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
                                        const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
                                        const torch::Device& device);

@@ -109,12 +109,8 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   for (const auto& s : samples)
     if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
   const int answer_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
-  EquivalentSampling equivalent;
-  equivalent.task = ctx.task.get();
+  EquivalentSampling equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
   equivalent.samples = ctx.recipe.improve.samples_per_prompt;
-  equivalent.rewrites = ctx.recipe.improve.verify.rewrites;
-  equivalent.shifted = ctx.recipe.improve.verify.shifted;
-  equivalent.offset_by_model = ctx.recipe.improve.verify.offset == "model";
   equivalent.sampling = ctx.recipe.improve.sampling;
   equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
   equivalent.max_new_tokens = answer_tokens;

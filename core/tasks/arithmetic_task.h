@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/tasks/rng.h"
 #include "core/tasks/task.h"
@@ -41,6 +42,10 @@ class ArithmeticTask : public Task {
                                                const std::string& offset) const override;
   std::optional<std::string> join_offset_sum(const std::string& prompt, const std::string& answer,
                                              const std::string& offset, const std::string& sum_answer) const override;
+
+  // Addition only: the steps' problems are additions, written as this task writes prompts.
+  std::optional<SplitStep> split_step(const std::string& prompt, int index,
+                                      const std::vector<std::string>& answers) const override;
 
   // "N-digit result", N the significant digits of the exact result; "malformed" for a prompt
   // that does not parse.

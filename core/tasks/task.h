@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/recipe.h"
 #include "core/tasks/example.h"
@@ -15,6 +16,13 @@ namespace mg {
 struct ShiftedPrompt {
   std::string prompt;
   std::string offset;
+};
+
+// One step of a split rewrite (Task::split_step): the next problem to ask, or, once every
+// step is answered, the answer to the original that the steps give. Exactly one is set.
+struct SplitStep {
+  std::string ask;
+  std::string answer;
 };
 
 struct Problem {
@@ -92,6 +100,25 @@ class Task {
     (void)answer;
     (void)offset;
     (void)sum_answer;
+    return std::nullopt;
+  }
+  // A split rewrite (verify.split): the problem worked out from problems about half its
+  // size, each asked of the model in turn, so that a model one digit past its training
+  // lengths checks a long answer with problems within them. Addition splits the operands at
+  // digit k (half their length): the sum of their lower parts, then, if that sum carries, the
+  // upper part of a plus the carry, then that plus the upper part of b; the answer is the
+  // last sum written above the lower sum's digits below k. `answers` are the model's answers
+  // to the steps asked so far (none for step 0). Only the place-value rule and the order of
+  // the steps are the check's; every sum is the model's. Rewrite 0 splits the operands as
+  // they are; rewrite k >= 1 splits at the other half where the length is odd, and writes
+  // each step's sum another way (another split of the same sum), deterministic in (prompt,
+  // k, answers). A one-digit problem is its own one step. nullopt when the task has no split
+  // rewrites, the prompt is malformed, or an answer cannot be read.
+  virtual std::optional<SplitStep> split_step(const std::string& prompt, int index,
+                                              const std::vector<std::string>& answers) const {
+    (void)prompt;
+    (void)index;
+    (void)answers;
     return std::nullopt;
   }
   // The part of the problems a prompt belongs to, so that a report can show where a filter

@@ -119,11 +119,8 @@ Action add_sample(CLI::App& app) {
     auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device)[0];
     std::vector<ScoredSample> samples;
     for (int s = 0; s < *best_of; ++s) samples.push_back({0, s, answers[s], 0.0, ctx.task->grade(*prompt, answers[s])});
-    EquivalentSampling equivalent;
-    equivalent.task = ctx.task.get();
+    EquivalentSampling equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
     equivalent.samples = *best_of;
-    equivalent.rewrites = ctx.recipe.improve.verify.rewrites;
-    equivalent.shifted = ctx.recipe.improve.verify.shifted;
     equivalent.sampling = req.sampling;
     equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling);
     equivalent.max_new_tokens = req.max_new_tokens;
