@@ -279,6 +279,33 @@ std::string graded_answer(const mg::Task& task, const std::string& prompt) {
   return "";
 }
 
+// A stand-in for the model the checks ask their later questions of (offset sums, split
+// steps): it answers each question exactly, but in its first `wrong_calls` calls it gives a
+// realistic wrong answer to each. It counts its calls, keeps every question, and fails the
+// test if one call asks the same question twice.
+struct StandInAdder {
+  const mg::Task& task;
+  int wrong_calls = 0;
+  int calls = 0;
+  std::vector<std::string> asked;
+
+  mg::SumAnswerer answerer() {
+    return [this](const std::vector<std::string>& questions) {
+      EXPECT_EQ(std::set<std::string>(questions.begin(), questions.end()).size(), questions.size())
+          << "a question was asked twice in one call";
+      const bool wrong = calls < wrong_calls;
+      ++calls;
+      asked.insert(asked.end(), questions.begin(), questions.end());
+      std::vector<std::string> out;
+      for (const auto& q : questions) {
+        const std::string right = graded_answer(task, q);
+        out.push_back(wrong ? task.wrong_answer({q, right}, 1) : right);
+      }
+      return out;
+    };
+  }
+};
+
 }  // namespace
 
 // The move back of verify.offset: model, apart from any model. Given right sums, it equals the
@@ -303,20 +330,11 @@ TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
     }
   }
 
-  std::vector<std::string> asked;
-  int calls = 0;
-  auto exact_sums = [&](const std::vector<std::string>& questions) {
-    ++calls;
-    asked.insert(asked.end(), questions.begin(), questions.end());
-    std::vector<std::string> out;
-    for (const auto& q : questions) out.push_back(graded_answer(*task, q));
-    return out;
-  };
+  StandInAdder exact{*task};
   auto moved = answers;
-  mg::move_back_by_sums(*task, originals, offsets, moved, exact_sums);
-  EXPECT_EQ(calls, 1);
-  EXPECT_FALSE(asked.empty());
-  EXPECT_EQ(std::set<std::string>(asked.begin(), asked.end()).size(), asked.size()) << "a sum was asked twice";
+  mg::move_back_by_sums(*task, originals, offsets, moved, exact.answerer());
+  EXPECT_EQ(exact.calls, 1);
+  EXPECT_FALSE(exact.asked.empty());
   const std::string unreadable(1, '\0');
   int right_moved = 0;
   for (size_t i = 0; i < answers.size(); ++i)
@@ -337,13 +355,10 @@ TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
 
   // Sums answered wrongly (each a realistic wrong answer): a right shifted answer no longer
   // moves back to a right answer.
-  auto wrong_sums = [&](const std::vector<std::string>& questions) {
-    std::vector<std::string> out;
-    for (const auto& q : questions) out.push_back(task->wrong_answer({q, graded_answer(*task, q)}, 1));
-    return out;
-  };
+  StandInAdder wrong{*task, 1};
   auto misled = answers;
-  mg::move_back_by_sums(*task, originals, offsets, misled, wrong_sums);
+  mg::move_back_by_sums(*task, originals, offsets, misled, wrong.answerer());
+  EXPECT_EQ(wrong.calls, 1);
   for (size_t i = 0; i < answers.size(); ++i) {
     if (offsets[i].empty()) continue;
     const auto sum = task->offset_sum_prompt(originals[i], answers[i][0], offsets[i]);
@@ -380,18 +395,11 @@ TEST(Equivalence, SplitChainsCarryTheFirstAnswerThroughTheLaterSteps) {
       answers.push_back({right, task->wrong_answer({first->ask, right}, 3 + k), "x"});
     }
   }
-  int calls = 0;
-  auto exact_steps = [&](const std::vector<std::string>& questions) {
-    ++calls;
-    EXPECT_EQ(std::set<std::string>(questions.begin(), questions.end()).size(), questions.size());
-    std::vector<std::string> out;
-    for (const auto& q : questions) out.push_back(graded_answer(*task, q));
-    return out;
-  };
+  StandInAdder exact{*task};
   auto finished = answers;
-  mg::finish_splits(*task, originals, splits, finished, exact_steps);
-  EXPECT_GE(calls, 1);
-  EXPECT_LE(calls, 2);  // the carry step, then the upper parts' sum
+  mg::finish_splits(*task, originals, splits, finished, exact.answerer());
+  EXPECT_GE(exact.calls, 1);
+  EXPECT_LE(exact.calls, 2);  // the carry step, then the upper parts' sum
   const std::string unreadable(1, '\0');
   for (size_t i = 0; i < answers.size(); ++i) {
     if (splits[i] < 0) {
@@ -404,16 +412,9 @@ TEST(Equivalence, SplitChainsCarryTheFirstAnswerThroughTheLaterSteps) {
   }
   // The second step of every chain answered wrongly, the rest exactly: one wrong step (two
   // could cancel, a carry one too high and a sum one too low).
-  int call = 0;
-  auto wrong_steps = [&](const std::vector<std::string>& questions) {
-    std::vector<std::string> out;
-    for (const auto& q : questions)
-      out.push_back(call == 0 ? task->wrong_answer({q, graded_answer(*task, q)}, 1) : graded_answer(*task, q));
-    ++call;
-    return out;
-  };
+  StandInAdder wrong_once{*task, 1};
   auto misled = answers;
-  mg::finish_splits(*task, originals, splits, misled, wrong_steps);
+  mg::finish_splits(*task, originals, splits, misled, wrong_once.answerer());
   for (size_t i = 0; i < answers.size(); ++i)
     if (splits[i] >= 0) EXPECT_FALSE(task->grade(originals[i], misled[i][0])) << originals[i] << " -> " << misled[i][0];
   // Split rewrites of a task without them are bad input, named as such.
