@@ -103,6 +103,10 @@ struct FilterConfig {
   double threshold = 0.5;           // threshold: minimum score
   double temperature = 1.0;         // reweight: weights ∝ exp(score / temperature)
   bool dedup = true;                // identical samples kept once per prompt
+  // threshold with verify method equivalent: a prompt none of whose samples passed trains on
+  // the answer the check's own votes give most, when its share reaches the threshold (the
+  // check works the problem out in smaller steps; README "adopting the check's answer").
+  bool adopt = false;
 };
 
 struct DistillConfig {

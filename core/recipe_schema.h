@@ -128,6 +128,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("threshold", i.filter.threshold, between(0.0, 1.0));
       v.field("temperature", i.filter.temperature, Check<double>([](const double& t) { return t > 0 ? "" : "must be > 0"; }));
       v.field("dedup", i.filter.dedup);
+      v.field("adopt", i.filter.adopt);
     });
     v.section("distill", [&] {
       v.field("steps", i.distill.steps, at_least(0));

@@ -46,6 +46,27 @@ TEST(Consistency, VoteSharesAmongOtherVoters) {
   EXPECT_EQ(mg::vote_shares(scored, voters), (std::vector<double>{2.0 / 3, 0.0, 0.5, 0.0}));
 }
 
+// filter.adopt's candidate: per prompt, the answer most voters give and its share; the
+// unreadable vote (a check that could not finish) counts in the share but is never chosen,
+// and a tie goes to the smaller text.
+TEST(Consistency, TopVotesPerPrompt) {
+  const std::string unreadable(1, '\0');
+  const std::vector<mg::ScoredSample> voters{
+      sample(2, 0, "9"), sample(0, 0, "12"), sample(0, 1, unreadable), sample(0, 2, unreadable),
+      sample(0, 3, unreadable), sample(0, 4, "13"), sample(0, 5, "12"), sample(2, 1, "8"),
+      sample(3, 0, unreadable)};
+  const auto top = mg::top_votes(voters, unreadable);
+  ASSERT_EQ(top.size(), 2u) << "prompt 3 has only an unreadable vote, prompt 1 none";
+  EXPECT_EQ(top[0].prompt, 0);
+  EXPECT_EQ(top[0].sample, -1);
+  EXPECT_EQ(top[0].answer, "12");
+  EXPECT_DOUBLE_EQ(top[0].score, 2.0 / 6) << "the three unreadable votes count against it";
+  EXPECT_EQ(top[1].prompt, 2);
+  EXPECT_EQ(top[1].answer, "8") << "a tie goes to the smaller text";
+  EXPECT_DOUBLE_EQ(top[1].score, 0.5);
+  EXPECT_TRUE(mg::top_votes({}, unreadable).empty());
+}
+
 TEST(CombineScores, MeanAndMinimum) {
   const std::vector<std::vector<double>> per_method{{0.2, 0.9, 0.5}, {0.6, 0.1, 0.5}, {1.0, 0.5, 0.2}};
   const auto mean = mg::combine_scores(per_method, "mean");

@@ -244,6 +244,31 @@ TEST(Filter, OnlyTheOracleReadsTheLabels) {
                     mg::filter_samples(relabelled, config("oracle"))));
 }
 
+// filter.adopt: a prompt with no kept sample trains on its check answer when the answer's share
+// reaches the threshold (inclusive); a prompt that kept a sample does not; labels are not read.
+TEST(Filter, AdoptedAnswersFillOnlyPromptsWithNothingKept) {
+  auto answer = [](int prompt, const std::string& text, double share, bool correct) {
+    ScoredSample a;
+    a.prompt = prompt;
+    a.sample = -1;
+    a.answer = text;
+    a.score = share;
+    a.correct = correct;
+    return a;
+  };
+  std::vector<ScoredSample> answers{answer(4, "7", 0.5, true), answer(0, "12", 0.9, true), answer(1, "3", 0.49, true),
+                                    answer(2, "5", 1.0, false)};
+  const std::vector<Kept> kept{{2, 0, 1.0}, {2, 3, 1.0}};
+  auto adopted = mg::adopted_answers(kept, answers, 0.5);
+  EXPECT_EQ(keys(adopted), (Keys{{0, -1}, {4, -1}}));
+  for (const Kept& k : adopted) EXPECT_DOUBLE_EQ(k.weight, 1.0);
+  for (auto& a : answers) a.correct = !a.correct;
+  EXPECT_EQ(keys(mg::adopted_answers(kept, answers, 0.5)), keys(adopted));
+  EXPECT_TRUE(mg::adopted_answers(kept, {}, 0.5).empty());
+  answers[0].sample = 3;  // not a check answer
+  EXPECT_THROW(mg::adopted_answers(kept, answers, 0.5), mg::Error);
+}
+
 TEST(Filter, RejectsBadConfigAndBadSamples) {
   std::vector<ScoredSample> s;
   add_prompt(s, 0, {0.1, 0.2});

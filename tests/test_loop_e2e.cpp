@@ -453,6 +453,94 @@ TEST_F(LoopE2E, AccumulateTrainsOnEveryEarlierRoundsKeptSamples) {
   fails_naming("round-0001/kept.jsonl");
 }
 
+// filter.adopt: a prompt none of whose samples passed trains on the check's most-voted answer
+// when its share reaches the threshold. Greedy sampling makes a micro model's split chains agree
+// with each other and not with its samples, so some answers are adopted. The gap and the kept
+// count stay the samples'; the adopted answers are counted beside them, trained on, accumulated,
+// and a run killed at the verify and filter boundaries resumes bit-identically.
+TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
+  const std::string adopt = " improve.verify.method=equivalent improve.verify.split=2 improve.filter.method=threshold"
+                            " improve.filter.adopt=true improve.distill.accumulate=true improve.sampling.temperature=0";
+  auto straight = scratch / "adopt", broken = scratch / "adopt_broken";
+  auto res = run_mindgap("run " + micro_recipe() + adopt + " run.dir=" + straight.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto ctx = mg::open_existing_run(straight.string());
+  auto rounds = rounds_of(straight);
+  ASSERT_EQ(rounds.size(), 2u);
+  int adopted_total = 0;
+  std::vector<mg::DistillExample> want;
+  for (int r = 1; r <= 2; ++r) {
+    auto dir = straight / ("round-000" + std::to_string(r));
+    const auto& record = rounds[r - 1];
+    auto prompts = mg::prompt_texts(mg::round_problems(ctx, r));
+    auto samples = mg::read_samples(dir / "scored.jsonl");
+    auto answers = mg::read_samples(dir / "check_answers.jsonl");
+    auto kept = mg::read_kept(dir / "kept.jsonl");
+    std::map<int, mg::ScoredSample> answer_of;
+    for (const auto& a : answers) {
+      EXPECT_EQ(a.sample, -1);
+      EXPECT_EQ(a.correct, ctx.task->grade(prompts.at(a.prompt), a.answer)) << "graded for the metrics";
+      answer_of[a.prompt] = a;
+    }
+    std::set<int> kept_a_sample;
+    int from_samples = 0, adopted = 0, adopted_right = 0;
+    for (const auto& k : kept) {
+      if (k.sample >= 0) {
+        kept_a_sample.insert(k.prompt);
+        ++from_samples;
+      }
+    }
+    for (const auto& k : kept) {
+      if (k.sample >= 0) {
+        for (const auto& x : samples)
+          if (x.prompt == k.prompt && x.sample == k.sample) want.push_back({{prompts[k.prompt], x.answer}, k.weight});
+        continue;
+      }
+      ++adopted;
+      EXPECT_FALSE(kept_a_sample.count(k.prompt)) << "round " << r << ": prompt " << k.prompt << " kept a sample";
+      ASSERT_TRUE(answer_of.count(k.prompt));
+      EXPECT_GE(answer_of[k.prompt].score, ctx.recipe.improve.filter.threshold);
+      adopted_right += answer_of[k.prompt].correct;
+      want.push_back({{prompts[k.prompt], answer_of[k.prompt].answer}, 1.0});
+    }
+    EXPECT_EQ(record["adopted"].get<int>(), adopted) << "round " << r;
+    int passed = 0;
+    for (const auto& x : samples) passed += x.score >= ctx.recipe.improve.filter.threshold;
+    EXPECT_EQ(record["kept"].get<int>(), passed) << "round " << r << ": kept counts samples only";
+    EXPECT_LE(from_samples, passed);
+    if (adopted > 0) EXPECT_DOUBLE_EQ(record["adopted_precision"].get<double>(), double(adopted_right) / adopted);
+    else EXPECT_TRUE(record["adopted_precision"].is_null());
+    adopted_total += adopted;
+  }
+  ASSERT_GT(adopted_total, 0) << "the test must reach an adopted answer";
+  // With accumulate, a later round trains on every earlier round's kept samples and adopted answers.
+  auto got = mg::distill_examples(ctx, 3, {}, {}, {});
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].problem.prompt, want[i].problem.prompt) << i;
+    EXPECT_EQ(got[i].problem.answer, want[i].problem.answer) << i;
+  }
+  fs::remove(straight / "round-0001" / "check_answers.jsonl");
+  try {
+    mg::distill_examples(ctx, 3, {}, {}, {});
+    ADD_FAILURE() << "a missing check_answers.jsonl must be named";
+  } catch (const mg::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("round-0001/check_answers.jsonl"), std::string::npos) << e.what();
+  }
+
+  for (const char* stop : {"1:verify", "1:filter", "2:verify"}) {
+    res = run_mindgap("run " + micro_recipe() + adopt + " run.dir=" + broken.string(), scratch,
+                      std::string("MINDGAP_STOP_AFTER=") + stop);
+    ASSERT_EQ(res.code, 75) << stop << ": " << res.err;
+  }
+  res = run_mindgap("run " + micro_recipe() + adopt + " run.dir=" + broken.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  for (const char* name : {"round-0001", "round-0002"})
+    EXPECT_EQ(mg::fs::read_file(broken / name / "model.safetensors"),
+              mg::fs::read_file(straight / name / "model.safetensors"))
+        << name;
+}
+
 // pretrain.stop_at_greedy ends pretraining at the first eval that reaches it (0: the first).
 TEST_F(LoopE2E, PretrainStopsAtGreedyTarget) {
   auto run = scratch / "early";

@@ -26,6 +26,24 @@ std::vector<double> vote_shares(const std::vector<ScoredSample>& samples, const 
   return scores;
 }
 
+std::vector<ScoredSample> top_votes(const std::vector<ScoredSample>& voters, const std::string& unreadable) {
+  std::map<int, int> per_prompt;
+  std::map<std::pair<int, std::string>, int> per_answer;  // ordered: the first of equals is the smaller text
+  for (const ScoredSample& v : voters) {
+    ++per_prompt[v.prompt];
+    if (v.answer != unreadable) ++per_answer[{v.prompt, v.answer}];
+  }
+  std::map<int, ScoredSample> best;
+  for (const auto& [key, votes] : per_answer) {
+    const double share = static_cast<double>(votes) / static_cast<double>(per_prompt.at(key.first));
+    auto it = best.find(key.first);
+    if (it == best.end() || share > it->second.score) best[key.first] = {key.first, -1, key.second, share, false};
+  }
+  std::vector<ScoredSample> out;
+  for (auto& [p, top] : best) out.push_back(std::move(top));
+  return out;
+}
+
 std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples) {
   return vote_shares(samples, samples);
 }

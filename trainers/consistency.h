@@ -12,6 +12,12 @@ namespace mg {
 // is exactly equal to its own; 0 when its prompt has no voter. In [0, 1].
 std::vector<double> vote_shares(const std::vector<ScoredSample>& samples, const std::vector<ScoredSample>& voters);
 
+// Per prompt with voters (ascending), the answer most of them give, as a record with
+// sample = -1 and score = its share of the prompt's voters; a tie goes to the smaller answer
+// text. A vote `unreadable` (a check that could not finish) counts in the share but is never
+// the answer given.
+std::vector<ScoredSample> top_votes(const std::vector<ScoredSample>& voters, const std::string& unreadable);
+
 // Majority vote proxy: each sample's vote share among its own prompt's samples (itself
 // included). In (0, 1]; 1 when all agree.
 std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples);

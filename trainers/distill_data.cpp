@@ -11,9 +11,11 @@
 namespace mg {
 
 std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompts,
-                                          const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept) {
+                                          const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
+                                          const std::vector<ScoredSample>& check_answers) {
   std::map<std::pair<int, int>, const ScoredSample*> by_id;
   for (const auto& s : samples) by_id[{s.prompt, s.sample}] = &s;
+  for (const auto& a : check_answers) by_id[{a.prompt, -1}] = &a;
   std::vector<DistillExample> out;
   out.reserve(kept.size());
   for (const Kept& k : kept) {
@@ -27,21 +29,26 @@ std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompt
 }
 
 std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, const std::vector<std::string>& prompts,
-                                             const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept) {
-  std::vector<DistillExample> out = kept_examples(prompts, samples, kept);
+                                             const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
+                                             const std::vector<ScoredSample>& check_answers) {
+  std::vector<DistillExample> out = kept_examples(prompts, samples, kept, check_answers);
   if (!ctx.recipe.improve.distill.accumulate) return out;
+  std::vector<std::string> files = {"scored.jsonl", "kept.jsonl"};
+  if (ctx.recipe.improve.filter.adopt) files.push_back("check_answers.jsonl");
   for (int r = 1; r < round; ++r) {
     const auto dir = ctx.run.round(r);
-    for (const char* file : {"scored.jsonl", "kept.jsonl"})
+    for (const auto& file : files)
       if (!fs::exists(dir / file))
         fail_input((dir / file).string() + ": missing, and improve.distill.accumulate trains on every earlier round's kept samples");
-    // The two files read are checked against the round's MANIFEST before they are trained on
-    // (only those two: hashing every round's weights again each round would grow with the run).
+    // The files read are checked against the round's MANIFEST before they are trained on (only
+    // those: hashing every round's weights again each round would grow with the run).
     std::string problem;
-    if (!verify_manifest(dir, &problem, {"scored.jsonl", "kept.jsonl"}))
+    if (!verify_manifest(dir, &problem, files))
       fail_input(dir.string() + ": " + problem + " (improve.distill.accumulate trains on its kept samples)");
+    std::vector<ScoredSample> answers;
+    if (ctx.recipe.improve.filter.adopt) answers = read_samples(dir / "check_answers.jsonl");
     auto more = kept_examples(prompt_texts(round_problems(ctx, r)), read_samples(dir / "scored.jsonl"),
-                              read_kept(dir / "kept.jsonl"));
+                              read_kept(dir / "kept.jsonl"), answers);
     out.insert(out.end(), more.begin(), more.end());
   }
   return out;

@@ -116,7 +116,7 @@ void finish_splits(const Task& task, const std::vector<std::string>& originals, 
 
 std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
                                        const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
-                                       const torch::Device& device) {
+                                       const torch::Device& device, std::vector<ScoredSample>* top) {
   if (how.task == nullptr) fail_input("verify.method equivalent: this command cannot sample equivalent prompts");
   if (how.samples < 1) fail_input("verify.method equivalent: needs at least one sample per prompt");
   std::set<int> prompt_ids;
@@ -198,6 +198,7 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
           voters.push_back({p, static_cast<int>(k * how.samples + static_cast<int>(j)), std::move(answers[i][j]), 0.0,
                             false});
   }
+  if (top) *top = top_votes(voters, kUnreadable);
   return vote_shares(samples, voters);
 }
 

@@ -176,6 +176,19 @@ std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std
   return out;
 }
 
+std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers,
+                                  double threshold) {
+  std::set<int> has_kept;
+  for (const Kept& k : kept) has_kept.insert(k.prompt);
+  std::vector<Kept> out;
+  for (const ScoredSample& a : check_answers) {
+    check(a.sample == -1, "adopted_answers: a check answer is not marked sample -1");
+    if (!has_kept.count(a.prompt) && a.score >= threshold) out.push_back({a.prompt, -1, 1.0});
+  }
+  std::sort(out.begin(), out.end(), [](const Kept& x, const Kept& y) { return x.prompt < y.prompt; });
+  return out;
+}
+
 bool is_control_arm(const std::string& filter_method) {
   return filter_method == "none" || filter_method == "oracle";
 }

@@ -32,6 +32,12 @@ std::vector<Kept> filter_samples(const std::vector<ScoredSample>& samples, const
 // The metrics of the filtered distribution use the list before this step.
 std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept);
 
+// filter.adopt: for each prompt with no entry in `kept` whose check answer (top_votes: sample
+// -1) has a share of at least `threshold`, an entry {prompt, -1, weight 1} that trains on that
+// answer. Reads only the shares, never `correct`. Sorted by prompt.
+std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers,
+                                  double threshold);
+
 // True for the control arms of a study (`none`, `oracle`), which train without trusting the
 // verifier; false for every other name.
 bool is_control_arm(const std::string& filter_method);

@@ -132,4 +132,21 @@ nlohmann::json to_json(const GapMetrics& m) {
                         {"prompts", m.prompts}};
 }
 
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers) {
+  std::map<int, bool> right;  // prompt -> is its check answer right
+  for (const ScoredSample& a : check_answers) right[a.prompt] = a.correct;
+  int adopted = 0, adopted_right = 0;
+  for (const Kept& k : kept) {
+    if (k.sample != -1) continue;
+    auto it = right.find(k.prompt);
+    check(it != right.end(), "adopted_metrics: prompt " + std::to_string(k.prompt) + " has no check answer");
+    ++adopted;
+    adopted_right += it->second ? 1 : 0;
+  }
+  nlohmann::json out;
+  out["adopted"] = adopted;
+  out["adopted_precision"] = adopted == 0 ? nlohmann::json(nullptr) : nlohmann::json(double(adopted_right) / adopted);
+  return out;
+}
+
 }  // namespace mg

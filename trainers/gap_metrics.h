@@ -41,4 +41,9 @@ double pass_at_k(int n, int c, int k);
 
 nlohmann::json to_json(const GapMetrics& m);
 
+// filter.adopt's numbers, outside the gap (which is the samples' alone): `adopted`, the
+// entries of `kept` that train on a check answer (sample -1), and `adopted_precision`, the
+// share of them the grader marks right (null when there are none).
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers);
+
 }  // namespace mg

@@ -103,7 +103,9 @@ std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round,
 }
 
 std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
-                                       const std::vector<ScoredSample>& samples) {
+                                       const std::vector<ScoredSample>& samples,
+                                       std::vector<ScoredSample>* check_answers) {
+  const bool adopt = check_answers && ctx.recipe.improve.filter.adopt;
   const std::vector<std::string> prompts = prompt_texts(problems);
   std::vector<ScoredSample> mine;
   for (const auto& s : samples)
@@ -128,9 +130,14 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   peers.sampling = ctx.recipe.improve.sampling;
   peers.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {static_cast<uint64_t>(round)});
   peers.max_new_tokens = answer_tokens;
+  std::vector<ScoredSample> answers;
   if (!mine.empty())
     self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, answer_tokens + 1, ctx.device,
-                equivalent, peers);
+                equivalent, peers, adopt ? &answers : nullptr);
+  if (adopt) {
+    for (auto& a : answers) a.correct = ctx.task->grade(problems.at(a.prompt).prompt, a.answer);  // metrics only
+    *check_answers = gather_samples(ctx, answers);
+  }
   return gather_samples(ctx, mine);
 }
 
@@ -194,11 +201,17 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   times["generate"] = since(t);
 
   t = Clock::now();
+  std::vector<ScoredSample> check_answers;  // filter.adopt: the check's own answer per prompt
   if (done.count("scored.jsonl")) {
     samples = read_samples(dir / "scored.jsonl");
+    if (imp.filter.adopt) check_answers = read_samples(dir / "check_answers.jsonl");
   } else {
-    samples = stage_verify(ctx, model, round, problems, samples);
-    rank0_write(ctx, round, "verify", [&] { write_samples(dir / "scored.jsonl", samples, true); });
+    samples = stage_verify(ctx, model, round, problems, samples, &check_answers);
+    // scored.jsonl last: its presence says the stage is complete.
+    rank0_write(ctx, round, "verify", [&] {
+      if (imp.filter.adopt) write_samples(dir / "check_answers.jsonl", check_answers, true);
+      write_samples(dir / "scored.jsonl", samples, true);
+    });
   }
   times["verify"] = since(t);
 
@@ -209,6 +222,9 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
     kept = read_kept(dir / "kept.jsonl");
   } else {
     kept = imp.filter.dedup ? dedup_kept(samples, selected) : selected;
+    // Adopted answers come after the samples; the gap above is the samples' alone.
+    if (imp.filter.adopt)
+      for (const Kept& a : adopted_answers(kept, check_answers, imp.filter.threshold)) kept.push_back(a);
     rank0_write(ctx, round, "filter", [&] { write_kept(dir / "kept.jsonl", kept); });
   }
 
@@ -220,7 +236,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
     model->to(ctx.device);
   } else {
     if (imp.distill.init == "base") load_round_weights(ctx, 0, model);
-    distill(ctx, model, round, distill_examples(ctx, round, prompts, samples, kept));
+    distill(ctx, model, round, distill_examples(ctx, round, prompts, samples, kept, check_answers));
     rank0_write(ctx, round, "distill", [&] {
       auto part = dir / "model.safetensors.part";
       save_safetensors(part, module_state(*model), {{"round", std::to_string(round)}});
@@ -237,6 +253,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   record["control_arm"] = is_control_arm(imp.filter.method);
   Range d = round_difficulty(ctx, round);
   record["difficulty"] = {d.lo, d.hi};
+  if (imp.filter.adopt) record.update(adopted_metrics(kept, check_answers));
   record["greedy"] = held_out_accuracy(ctx, model, round);
   times["eval"] = since(t);
   times["round"] = since(t_round);

@@ -22,9 +22,12 @@ std::vector<Problem> round_problems(const RunContext& ctx, int round);
 std::vector<std::string> prompt_texts(const std::vector<Problem>& problems);
 // N samples per prompt (prompts sharded by rank), graded, gathered and sorted on every rank;
 std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems);
-// self-verification scores by the recipe's method (by rank, gathered).
+// self-verification scores by the recipe's method (by rank, gathered); with `check_answers`
+// and filter.adopt, also the check's most-voted answer per prompt (sample -1), graded for the
+// metrics, gathered and sorted.
 std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
-                                       const std::vector<ScoredSample>& samples);
+                                       const std::vector<ScoredSample>& samples,
+                                       std::vector<ScoredSample>* check_answers = nullptr);
 
 // The gap of a round: measured on the filtered distribution before deduplication (training
 // then uses the deduplicated set with the same weights); `selected` receives that set.

@@ -89,7 +89,8 @@ std::vector<double> verdict_scores(Gpt& model, const Tokenizer& tokenizer, const
 void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
                  const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
                  int max_derivation_tokens, const torch::Device& device, const EquivalentSampling& equivalent,
-                 const PeerVoting& peers) {
+                 const PeerVoting& peers, std::vector<ScoredSample>* check_answers) {
+  if (check_answers) check_answers->clear();
   auto model_scores = [&](const std::string& method) {
     // Unique (prompt, answer) pairs only: identical samples get identical scores.
     std::map<std::pair<int, std::string>, size_t> unique;
@@ -112,7 +113,8 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
   };
   auto method_scores = [&](const std::string& method) -> std::vector<double> {
     if (method == "consistency") return consistency_scores(samples);
-    if (method == "equivalent") return equivalence_scores(model, tokenizer, prompts, samples, equivalent, device);
+    if (method == "equivalent")
+      return equivalence_scores(model, tokenizer, prompts, samples, equivalent, device, check_answers);
     if (method == "peers") return peer_scores(prompts, samples, peers, device);
     return model_scores(method);
   };

@@ -39,10 +39,12 @@ std::vector<double> verdict_scores(Gpt& model, const Tokenizer& tokenizer, const
 // Fills samples[i].score by the recipe's verify method. Pairs with identical (prompt, answer) are
 // scored once. `prompts[p]` is the prompt text of samples with prompt index p. `equivalent`
 // says how to sample the equivalent prompts, and `peers` which models vote, for the methods
-// of those names.
+// of those names. With `check_answers`, the equivalent method's most-voted answer per prompt
+// (equivalence_scores' `top`); left empty when the recipe's methods do not include it.
 void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
                  const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
                  int max_derivation_tokens, const torch::Device& device,
-                 const EquivalentSampling& equivalent = {}, const PeerVoting& peers = {});
+                 const EquivalentSampling& equivalent = {}, const PeerVoting& peers = {},
+                 std::vector<ScoredSample>* check_answers = nullptr);
 
 }  // namespace mg
