@@ -22,6 +22,10 @@ std::string format_round_table(const std::vector<nlohmann::json>& records) {
     if (r.contains("greedy") && r["greedy"].is_object())
       for (const auto& [k, v] : r["greedy"].items())
         greedy += k + ":" + table_cell(r["greedy"], k.c_str(), "%.2f") + " ";
+    // filter.adopt: the check's answers trained on beside the kept samples (not in `kept`).
+    if (r.contains("adopted") && r["adopted"].is_number())
+      greedy += " +" + std::to_string(r["adopted"].get<int>()) + " adopted (" +
+                table_cell(r, "adopted_precision", "%.3f") + " right)";
     std::string arm = r.value("arm", "?");
     if (r.value("control_arm", false)) arm += " (control)";
     std::snprintf(line, sizeof line, "%-16s %5d %-26s %6s %8s %7s %7s %6s %6s %6s %5d  %s\n",
