@@ -20,12 +20,12 @@ std::string mpirun_env() {
          "timeout 120 mpirun -np 2 --oversubscribe --bind-to none";
 }
 
-}  // namespace
-
-TEST(LoopRanks, TwoRanksKeepTheSameSetAsOne) {
-  auto scratch = mg::testing::scratch_dir("ranks");
+// One round from a shared round-0000 on 1 rank and on 2 (mpirun), with `overrides`: the two
+// runs must keep the same samples, scores, kept set (and check answers) and metrics.
+void same_round_on_two_ranks(const std::string& name, const std::string& overrides) {
+  auto scratch = mg::testing::scratch_dir(name);
   auto base = scratch / "base", one = scratch / "one", two = scratch / "two";
-  const std::string rounds = " improve.rounds=1";
+  const std::string rounds = " improve.rounds=1" + overrides;
   ASSERT_EQ(run_mindgap("pretrain " + micro_recipe() + " run.dir=" + base.string() + rounds, scratch).code, 0);
   auto res = run_mindgap("improve " + micro_recipe() + " --from " + base.string() + " run.dir=" + one.string() + rounds,
                          scratch);
@@ -47,8 +47,24 @@ TEST(LoopRanks, TwoRanksKeepTheSameSetAsOne) {
   auto r1 = mg::read_metrics(one / "metrics.jsonl"), r2 = mg::read_metrics(two / "metrics.jsonl");
   ASSERT_FALSE(r1.empty());
   ASSERT_FALSE(r2.empty());
-  for (const char* key : {"J_f", "J_filtered", "gap", "pass1", "passk", "kept"})
-    EXPECT_EQ(r1.back()[key], r2.back()[key]) << key;
+  for (const char* key : {"J_f", "J_filtered", "gap", "pass1", "passk", "kept", "adopted", "adopted_precision"})
+    EXPECT_EQ(r1.back().value(key, nlohmann::json()), r2.back().value(key, nlohmann::json())) << key;
+  if (fs::exists(one / "round-0001" / "check_answers.jsonl")) {
+    EXPECT_EQ(mg::fs::read_file(one / "round-0001" / "check_answers.jsonl"),
+              mg::fs::read_file(two / "round-0001" / "check_answers.jsonl"));
+    EXPECT_GT(r1.back()["adopted"].get<int>(), 0) << "the adopt case must adopt something";
+  }
   // Distillation is data-parallel: the weights agree to float rounding, not bit for bit.
-  fs::remove_all(scratch);
+  if (!::testing::Test::HasFailure()) fs::remove_all(scratch);
+}
+
+}  // namespace
+
+TEST(LoopRanks, TwoRanksKeepTheSameSetAsOne) { same_round_on_two_ranks("ranks", ""); }
+
+// filter.adopt: each rank's check answers for its own prompts, gathered, give the same adopted set.
+TEST(LoopRanks, TwoRanksAdoptTheSameAnswersAsOne) {
+  same_round_on_two_ranks("ranks_adopt",
+                          " improve.verify.method=equivalent improve.verify.split=2 improve.filter.method=threshold"
+                          " improve.filter.adopt=true improve.sampling.temperature=0");
 }
