@@ -228,10 +228,10 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
     v.fail("improve.verify.offset", "model moves shifted rewrites' answers back; it needs improve.verify.shifted > 0");
   if (r.improve.filter.adopt && r.improve.filter.method != "threshold")
     v.fail("improve.filter.adopt", "needs filter.method threshold (the share the check's answer must reach), not '" +
-                                       r.improve.filter.method + "'");
+                                       r.improve.filter.method + "' (add improve.filter.adopt=false)");
   else if (r.improve.filter.adopt && !uses_equivalent)
     v.fail("improve.filter.adopt", "needs verify method equivalent (or an ensemble with it): only its rewrites "
-                                   "give an answer of the check's own");
+                                   "give an answer of the check's own (add improve.filter.adopt=false)");
   for (const auto& [key, values] : r.improve.curriculum) {
     if (sudoku != (key == "holes"))
       v.fail("improve.curriculum." + key, "does not apply to task " + r.task.name +
