@@ -513,6 +513,13 @@ TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
     adopted_total += adopted;
   }
   ASSERT_GT(adopted_total, 0) << "the test must reach an adopted answer";
+  // `slices` counts the adopted answers apart from the kept samples, adding up to the rounds'.
+  res = run_mindgap("slices " + straight.string(), scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  int sliced = 0;
+  std::istringstream lines(mg::fs::read_file(scratch / "stdout.txt"));
+  for (std::string line; std::getline(lines, line);) sliced += nlohmann::json::parse(line)["adopted"].get<int>();
+  EXPECT_EQ(sliced, adopted_total);
   // With accumulate, a later round trains on every earlier round's kept samples and adopted answers.
   auto got = mg::distill_examples(ctx, 3, {}, {}, {});
   ASSERT_EQ(got.size(), want.size());

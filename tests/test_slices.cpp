@@ -72,6 +72,35 @@ TEST(Slices, CountsPerSliceFromSamplesAndKept) {
   EXPECT_NE(table.find("3-digit result"), std::string::npos) << table;
 }
 
+// filter.adopt: an entry with sample -1 is its prompt's check answer, counted apart from the
+// kept samples; one with no check answer is bad input.
+TEST(Slices, AdoptedAnswersAreCountedApart) {
+  auto add = task("addition");
+  std::vector<std::string> prompts = {"62+85=", "12+13=", "99+1="};
+  std::vector<mg::ScoredSample> samples = {sample(0, 0, false), sample(1, 0, false), sample(2, 0, true)};
+  std::vector<mg::ScoredSample> answers = {sample(0, -1, true), sample(1, -1, false), sample(2, -1, true)};
+  std::vector<mg::Kept> kept = {{0, -1, 1.0}, {1, -1, 1.0}, {2, 0, 1.0}};
+  auto stats = mg::slice_stats(*add, prompts, samples, kept, answers);
+  ASSERT_EQ(stats.size(), 2u);
+  EXPECT_EQ(stats[0].slice, "2-digit result");
+  EXPECT_EQ(stats[0].adopted, 1);
+  EXPECT_EQ(stats[0].adopted_right, 0);
+  EXPECT_EQ(stats[0].kept, 0);
+  EXPECT_EQ(stats[1].adopted, 1);
+  EXPECT_EQ(stats[1].adopted_right, 1);
+  EXPECT_EQ(stats[1].kept, 1);
+  EXPECT_EQ(stats[1].kept_right, 1);
+  EXPECT_EQ(mg::to_json(stats[1])["adopted_right"], 1);
+  EXPECT_NE(mg::format_slice_table({mg::to_json(stats[1])}).find("1/1"), std::string::npos);
+  try {
+    mg::slice_stats(*add, prompts, samples, kept, {});
+    ADD_FAILURE() << "an adopted entry without its check answer was accepted";
+  } catch (const mg::Error& e) {
+    EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find("check answers"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Slices, LongerLabelsComeAfterShorterOnes) {
   auto add = task("addition");
   std::vector<std::string> prompts = {"999999999+1=", "99999+1=", "99999999+1="};

@@ -25,7 +25,8 @@ nlohmann::json share(int part, int whole) {
 }  // namespace
 
 std::vector<SliceStats> slice_stats(const Task& task, const std::vector<std::string>& prompts,
-                                    const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept) {
+                                    const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
+                                    const std::vector<ScoredSample>& check_answers) {
   auto check_prompt = [&](int p, const char* what) {
     if (p < 0 || static_cast<size_t>(p) >= prompts.size())
       fail_input(std::string(what) + " names prompt " + std::to_string(p) + ", but the round has " +
@@ -51,10 +52,19 @@ std::vector<SliceStats> slice_stats(const Task& task, const std::vector<std::str
       with_right.insert(x.prompt);
     }
   }
+  for (const auto& a : check_answers) correct[{a.prompt, -1}] = a.correct;
   std::set<int> with_right_kept;
   for (const auto& k : kept) {
     check_prompt(k.prompt, "a kept entry");
     auto it = correct.find({k.prompt, k.sample});
+    if (k.sample == -1) {
+      if (it == correct.end())
+        fail_input("adopted answer of prompt " + std::to_string(k.prompt) + " is not among the round's check answers");
+      auto& s = by_slice[slice_of[static_cast<size_t>(k.prompt)]];
+      ++s.adopted;
+      s.adopted_right += it->second ? 1 : 0;
+      continue;
+    }
     if (it == correct.end())
       fail_input("kept sample (" + std::to_string(k.prompt) + ", " + std::to_string(k.sample) +
                  ") is not among the round's samples");
@@ -81,6 +91,8 @@ nlohmann::json to_json(const SliceStats& s) {
           {"kept_right", s.kept_right},
           {"prompts_with_right", s.prompts_with_right},
           {"prompts_with_right_kept", s.prompts_with_right_kept},
+          {"adopted", s.adopted},
+          {"adopted_right", s.adopted_right},
           {"J_f", share(s.right, s.samples)},
           {"precision", share(s.kept_right, s.kept)},
           {"prompts_right_share", share(s.prompts_with_right, s.prompts)},
@@ -92,8 +104,9 @@ std::string format_slice_table(const std::vector<nlohmann::json>& records) {
   char line[512];
   // "any right": the share of the slice's prompts with a right sample, the most a filter can
   // give it; "right kept": the share with a right example kept.
-  std::snprintf(line, sizeof line, "%5s %-10s %-18s %7s %6s %6s %6s %9s %10s\n", "round", "difficulty", "slice",
-                "prompts", "J(f)", "kept", "right", "any right", "right kept");
+  // "adopted": filter.adopt's check answers trained on where nothing was kept, and how many right.
+  std::snprintf(line, sizeof line, "%5s %-10s %-18s %7s %6s %6s %6s %9s %10s %13s\n", "round", "difficulty", "slice",
+                "prompts", "J(f)", "kept", "right", "any right", "right kept", "adopted/right");
   out += line;
   for (const auto& r : records) {
     std::string d = "-";
@@ -101,10 +114,11 @@ std::string format_slice_table(const std::vector<nlohmann::json>& records) {
       int lo = r["difficulty"][0].get<int>(), hi = r["difficulty"][1].get<int>();
       d = lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
     }
-    std::snprintf(line, sizeof line, "%5d %-10s %-18s %7d %6s %6d %6s %9s %10s\n", r.value("round", 0), d.c_str(),
+    const std::string adopted = std::to_string(r.value("adopted", 0)) + "/" + std::to_string(r.value("adopted_right", 0));
+    std::snprintf(line, sizeof line, "%5d %-10s %-18s %7d %6s %6d %6s %9s %10s %13s\n", r.value("round", 0), d.c_str(),
                   r.value("slice", std::string("?")).c_str(), r.value("prompts", 0), table_cell(r, "J_f").c_str(),
                   r.value("kept", 0), table_cell(r, "precision").c_str(), table_cell(r, "prompts_right_share").c_str(),
-                  table_cell(r, "prompts_right_kept_share").c_str());
+                  table_cell(r, "prompts_right_kept_share").c_str(), adopted.c_str());
     out += line;
   }
   return out;

@@ -198,10 +198,14 @@ Action add_slices(CLI::App& app) {
     for (int r = first; r <= last; ++r) {
       const auto rdir = ctx.run.round(r);
       std::string problem;
-      if (!verify_manifest(rdir, &problem, {"scored.jsonl", "kept.jsonl"})) fail_input(rdir.string() + ": " + problem);
+      std::vector<std::string> files = {"scored.jsonl", "kept.jsonl"};
+      if (ctx.recipe.improve.filter.adopt) files.push_back("check_answers.jsonl");
+      if (!verify_manifest(rdir, &problem, files)) fail_input(rdir.string() + ": " + problem);
       const Range d = round_difficulty(ctx, r);
+      std::vector<ScoredSample> answers;
+      if (ctx.recipe.improve.filter.adopt) answers = read_samples(rdir / "check_answers.jsonl");
       auto stats = slice_stats(*ctx.task, prompt_texts(round_problems(ctx, r)), read_samples(rdir / "scored.jsonl"),
-                               read_kept(rdir / "kept.jsonl"));
+                               read_kept(rdir / "kept.jsonl"), answers);
       for (const auto& s : stats) {
         nlohmann::json j = {{"round", r}, {"difficulty", {d.lo, d.hi}}};
         j.update(to_json(s));
