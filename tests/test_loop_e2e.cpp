@@ -520,6 +520,12 @@ TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
   std::istringstream lines(mg::fs::read_file(scratch / "stdout.txt"));
   for (std::string line; std::getline(lines, line);) sliced += nlohmann::json::parse(line)["adopted"].get<int>();
   EXPECT_EQ(sliced, adopted_total);
+  // `gap` on round 0 measures what round 1 measured, the adopted answers included.
+  res = run_mindgap("gap " + straight.string() + " --round 0", scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  auto offline = nlohmann::json::parse(mg::fs::read_file(scratch / "stdout.txt"));
+  for (const char* key : {"adopted", "adopted_precision", "kept", "gap"}) EXPECT_EQ(offline[key], rounds[0][key]) << key;
+  EXPECT_NE(res.err.find("adopted"), std::string::npos) << "the table shows them: " << res.err;
   // With accumulate, a later round trains on every earlier round's kept samples and adopted answers.
   auto got = mg::distill_examples(ctx, 3, {}, {}, {});
   ASSERT_EQ(got.size(), want.size());

@@ -3,8 +3,6 @@
 #include <map>
 
 #include "core/errors.h"
-#include "core/fs.h"
-#include "core/manifest.h"
 #include "trainers/round_loop.h"
 #include "trainers/sample_io.h"
 
@@ -33,22 +31,10 @@ std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, c
                                              const std::vector<ScoredSample>& check_answers) {
   std::vector<DistillExample> out = kept_examples(prompts, samples, kept, check_answers);
   if (!ctx.recipe.improve.distill.accumulate) return out;
-  std::vector<std::string> files = {"scored.jsonl", "kept.jsonl"};
-  if (ctx.recipe.improve.filter.adopt) files.push_back("check_answers.jsonl");
   for (int r = 1; r < round; ++r) {
-    const auto dir = ctx.run.round(r);
-    for (const auto& file : files)
-      if (!fs::exists(dir / file))
-        fail_input((dir / file).string() + ": missing, and improve.distill.accumulate trains on every earlier round's kept samples");
-    // The files read are checked against the round's MANIFEST before they are trained on (only
-    // those: hashing every round's weights again each round would grow with the run).
-    std::string problem;
-    if (!verify_manifest(dir, &problem, files))
-      fail_input(dir.string() + ": " + problem + " (improve.distill.accumulate trains on its kept samples)");
-    std::vector<ScoredSample> answers;
-    if (ctx.recipe.improve.filter.adopt) answers = read_samples(dir / "check_answers.jsonl");
-    auto more = kept_examples(prompt_texts(round_problems(ctx, r)), read_samples(dir / "scored.jsonl"),
-                              read_kept(dir / "kept.jsonl"), answers);
+    const RoundKept earlier = read_round_kept(ctx.run.round(r), ctx.recipe.improve.filter.adopt,
+                                              "improve.distill.accumulate trains on every earlier round's kept samples");
+    auto more = kept_examples(prompt_texts(round_problems(ctx, r)), earlier.scored, earlier.kept, earlier.check_answers);
     out.insert(out.end(), more.begin(), more.end());
   }
   return out;

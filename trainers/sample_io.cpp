@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/manifest.h"
 
 namespace mg {
 namespace {
@@ -82,6 +83,20 @@ std::vector<ScoredSample> decode_samples(const std::string& bytes) {
   std::istringstream in(bytes);
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) out.push_back(from_record(nlohmann::json::parse(line)));
+  return out;
+}
+
+RoundKept read_round_kept(const std::filesystem::path& round_dir, bool adopt, const std::string& why) {
+  std::vector<std::string> files = {"scored.jsonl", "kept.jsonl"};
+  if (adopt) files.push_back("check_answers.jsonl");
+  for (const auto& file : files)
+    if (!std::filesystem::exists(round_dir / file)) fail_input((round_dir / file).string() + ": missing (" + why + ")");
+  std::string problem;
+  if (!verify_manifest(round_dir, &problem, files)) fail_input(round_dir.string() + ": " + problem + " (" + why + ")");
+  RoundKept out;
+  out.scored = read_samples(round_dir / "scored.jsonl");
+  out.kept = read_kept(round_dir / "kept.jsonl");
+  if (adopt) out.check_answers = read_samples(round_dir / "check_answers.jsonl");
   return out;
 }
 

@@ -19,4 +19,16 @@ std::vector<Kept> read_kept(const std::filesystem::path& path);
 std::string encode_samples(const std::vector<ScoredSample>& samples);
 std::vector<ScoredSample> decode_samples(const std::string& bytes);
 
+// What a committed round kept, read back by later rounds (distill.accumulate) and by `slices`:
+// its scored samples, its kept set and, with filter.adopt, the check's answers.
+struct RoundKept {
+  std::vector<ScoredSample> scored;
+  std::vector<Kept> kept;
+  std::vector<ScoredSample> check_answers;  // empty unless `adopt`
+};
+// Only the files read are checked against the round's MANIFEST (hashing every round's weights
+// again each round would grow with the run). BadInput naming the file when one is missing or
+// does not match, with `why` (what the caller reads it for) appended in parentheses.
+RoundKept read_round_kept(const std::filesystem::path& round_dir, bool adopt, const std::string& why);
+
 }  // namespace mg

@@ -11,7 +11,6 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "core/manifest.h"
 #include "core/safetensors.h"
 #include "tools/cli/commands.h"
 #include "trainers/curriculum.h"
@@ -87,11 +86,18 @@ Action add_gap(CLI::App& app) {
     int round = a->round + 1;
     auto problems = round_problems(ctx, round);
     auto samples = stage_generate(ctx, model, round, problems);
-    samples = stage_verify(ctx, model, round, problems, samples);
-    auto record = to_json(measure_gap(samples, ctx.recipe.improve));
+    std::vector<ScoredSample> check_answers;
+    samples = stage_verify(ctx, model, round, problems, samples, &check_answers);
+    std::vector<Kept> kept;
+    auto record = to_json(measure_gap(samples, ctx.recipe.improve, &kept));
     record["round"] = a->round;
     record["arm"] = arm_label(ctx.recipe);
     record["control_arm"] = is_control_arm(ctx.recipe.improve.filter.method);
+    // With filter.adopt, the answers the next round would adopt, counted apart as it counts them.
+    if (ctx.recipe.improve.filter.adopt) {
+      for (const Kept& k : adopted_answers(kept, check_answers, ctx.recipe.improve.filter.threshold)) kept.push_back(k);
+      record.update(adopted_metrics(kept, check_answers));
+    }
     if (ctx.writer()) {
       std::cerr << format_round_table({record});
       std::cout << record.dump() << std::endl;
@@ -196,16 +202,9 @@ Action add_slices(CLI::App& app) {
     std::vector<nlohmann::json> records;
     const int first = only_one ? *round : 1, last = only_one ? *round : latest;
     for (int r = first; r <= last; ++r) {
-      const auto rdir = ctx.run.round(r);
-      std::string problem;
-      std::vector<std::string> files = {"scored.jsonl", "kept.jsonl"};
-      if (ctx.recipe.improve.filter.adopt) files.push_back("check_answers.jsonl");
-      if (!verify_manifest(rdir, &problem, files)) fail_input(rdir.string() + ": " + problem);
+      const RoundKept got = read_round_kept(ctx.run.round(r), ctx.recipe.improve.filter.adopt, "slices splits its kept samples");
       const Range d = round_difficulty(ctx, r);
-      std::vector<ScoredSample> answers;
-      if (ctx.recipe.improve.filter.adopt) answers = read_samples(rdir / "check_answers.jsonl");
-      auto stats = slice_stats(*ctx.task, prompt_texts(round_problems(ctx, r)), read_samples(rdir / "scored.jsonl"),
-                               read_kept(rdir / "kept.jsonl"), answers);
+      auto stats = slice_stats(*ctx.task, prompt_texts(round_problems(ctx, r)), got.scored, got.kept, got.check_answers);
       for (const auto& s : stats) {
         nlohmann::json j = {{"round", r}, {"difficulty", {d.lo, d.hi}}};
         j.update(to_json(s));
