@@ -1,7 +1,8 @@
 #pragma once
 // Stage outputs as JSONL files in the round's directory, so a killed round resumes at the first
-// stage whose file is missing: samples.jsonl (generate + grade), scored.jsonl (verify),
-// kept.jsonl (filter). Written atomically by rank 0.
+// stage whose file is missing: samples.jsonl (generate + grade), scored.jsonl (verify; with
+// filter.adopt also check_answers.jsonl, written before it), kept.jsonl (filter). Written atomically
+// by rank 0.
 #include <filesystem>
 #include <vector>
 
