@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what mindgap needs on a fresh Debian machine, and reuses what is already there:
 #  - Debian -dev packages (yaml-cpp, SentencePiece, Open MPI, GoogleTest, CLI11, nlohmann-json, spdlog/fmt)
-#  - the PyPI torch wheel (libtorch with its CMake config) in a venv cached outside the clone.
+#  - the PyPI torch wheel (libtorch with its CMake config) in a venv cached outside the clone,
+#    with matplotlib (gap.png) and transformers (the test of `mindgap export --format hf`).
 # Prints the venv's python path on the last line of stdout.
 set -euo pipefail
 
 MINDGAP_CACHE=${MINDGAP_CACHE:-$HOME/.cache/mindgap}
 VENV=$MINDGAP_CACHE/venv
 TORCH_SPEC=${MINDGAP_TORCH_SPEC:-torch==2.15.0}
+TRANSFORMERS_SPEC=${MINDGAP_TRANSFORMERS_SPEC:-transformers==5.23.0}
 
 log() { echo "[setup] $*" >&2; }
 
@@ -37,5 +39,11 @@ fi
 if ! "$VENV/bin/python" -c 'import matplotlib' >/dev/null 2>&1; then
   log "installing matplotlib into $VENV"
   "$VENV/bin/pip" install -q matplotlib >&2
+fi
+# transformers loads `mindgap export --format hf` directories in tests/test_hf_export.cpp. It does
+# not depend on torch, so pip leaves the venv's torch as it is.
+if ! "$VENV/bin/python" -c 'import transformers, tokenizers, safetensors' >/dev/null 2>&1; then
+  log "installing $TRANSFORMERS_SPEC into $VENV"
+  "$VENV/bin/pip" install -q "$TRANSFORMERS_SPEC" >&2
 fi
 echo "$VENV/bin/python"

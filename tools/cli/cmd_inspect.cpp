@@ -2,7 +2,8 @@
 //   eval    held-out greedy accuracy per difficulty and the verdict's accuracy/AUROC
 //   gap     the generation-verification gap of a checkpoint (the paper's offline study)
 //   sample  answers for one prompt, optionally best-of-N by self-verification
-//   export  a round's weights, checked against its MANIFEST, to a safetensors file
+//   export  a round's weights, checked against its MANIFEST, to a safetensors file or a
+//           Hugging Face model directory
 //   schedule  an adaptive curriculum's difficulty per round, as overrides that replay it
 //   slices  per round, where the filter kept answers and where it dropped them, by slice
 #include <iostream>
@@ -12,12 +13,14 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/safetensors.h"
+#include "models/hf_weights.h"
 #include "tools/cli/commands.h"
 #include "trainers/curriculum.h"
 #include "trainers/evaluate.h"
 #include "trainers/filter.h"
 #include "trainers/gap_metrics.h"
 #include "trainers/generate.h"
+#include "trainers/hf_export.h"
 #include "trainers/round_loop.h"
 #include "trainers/round_report.h"
 #include "trainers/sample_io.h"
@@ -144,12 +147,21 @@ Action add_sample(CLI::App& app) {
 }
 
 Action add_export(CLI::App& app) {
-  auto* sub = app.add_subcommand("export", "copy a round's weights (checked) to a safetensors file");
+  auto* sub = app.add_subcommand("export", "a round's weights (checked): a safetensors file, or a Hugging Face model directory");
   auto a = add_run_args(sub);
   auto out = std::make_shared<std::string>();
-  sub->add_option("--out", *out, "output .safetensors path")->required();
-  return [a, out]() -> int {
+  auto format = std::make_shared<std::string>("safetensors");
+  sub->add_option("--out", *out, "output: a .safetensors path, or with --format hf a directory")->required();
+  sub->add_option("--format", *format, "safetensors (mindgap's tensor names) or hf (transformers loads it)")
+      ->check(CLI::IsMember({"safetensors", "hf"}));
+  return [a, out, format]() -> int {
     auto [ctx, model] = open_round(*a);
+    if (!ctx.writer()) return 0;
+    if (*format == "hf") {
+      export_hf(ctx, model, a->round, *out);
+      log::info("wrote " + *out + " (" + hf_architecture(model->config().pos) + ", round " + std::to_string(a->round) + ")");
+      return 0;
+    }
     save_safetensors(*out, module_state(*model), {{"round", std::to_string(a->round)}, {"recipe", fs::read_file(ctx.run.recipe())}});
     log::info("wrote " + *out);
     return 0;

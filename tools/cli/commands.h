@@ -16,6 +16,7 @@ Action add_eval(CLI::App& app);
 Action add_sample(CLI::App& app);
 Action add_gap(CLI::App& app);
 Action add_export(CLI::App& app);
+Action add_import(CLI::App& app);
 Action add_schedule(CLI::App& app);
 Action add_slices(CLI::App& app);
 Action add_compare(CLI::App& app);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add(mg::cli::add_sample);
   add(mg::cli::add_gap);
   add(mg::cli::add_export);
+  add(mg::cli::add_import);
   add(mg::cli::add_schedule);
   add(mg::cli::add_slices);
   add(mg::cli::add_compare);
