@@ -154,6 +154,7 @@ void bench_logprob(std::vector<Row>& rows, const torch::Device& dev, int64_t N, 
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
+  mg::tune_allocator();
   bool cpu_only = false;
   CLI::App app{"the custom kernels against their naive libtorch versions: time and peak memory"};
   app.add_flag("--cpu-only", cpu_only, "CPU rows only, even when a GPU is visible");
