@@ -1,5 +1,6 @@
 #include "core/runtime.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -15,6 +16,23 @@ void ensure_passive_openmp(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   ::execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
+}
+
+namespace {
+constexpr int kMmapThreshold = 32 << 20;  // glibc's largest allowed value on 64-bit
+constexpr int kTrimThreshold = 1 << 30;
+bool allocator_tuned = false;
+}  // namespace
+
+void tune_allocator() {
+  const char* mode = std::getenv("MINDGAP_MALLOC");
+  if (mode != nullptr && std::string(mode) == "system") return;
+  // Either call may be refused (returns 0); the process then keeps glibc's defaults.
+  allocator_tuned = ::mallopt(M_MMAP_THRESHOLD, kMmapThreshold) == 1 && ::mallopt(M_TRIM_THRESHOLD, kTrimThreshold) == 1;
+}
+
+std::string allocator_tuning() {
+  return allocator_tuned ? "tuned (glibc mmap threshold 32 MiB, trim threshold 1 GiB)" : "system (glibc defaults)";
 }
 
 void set_threads(int threads) {

@@ -11,6 +11,15 @@ namespace mg {
 // first: when the variable is unset it sets PASSIVE and re-executes the program.
 void ensure_passive_openmp(char** argv);
 
+// glibc hands every block above its mmap threshold (128 KiB, raised only as such blocks are
+// freed) back to the kernel on free, and trims the heap top above 128 KiB, so each training
+// step's activations were fresh pages: thousands of page faults per step, a tenth of the step's
+// time. This keeps freed memory in the heap for reuse (mmap only above 32 MiB, no trimming
+// below 1 GiB). Off when MINDGAP_MALLOC=system (for the benchmark's before/after).
+void tune_allocator();
+// What tune_allocator did, for benchmark headers: "tuned (...)" or "system".
+std::string allocator_tuning();
+
 // Sets torch's intra- and inter-op thread counts (explicitly: never the library default).
 void set_threads(int threads);
 

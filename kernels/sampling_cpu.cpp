@@ -1,7 +1,7 @@
 // CPU twin of the sampling kernel: the same rule (kernels/sampling.h), row by row, with the
 // same Philox uniform and the same bit-exact exp (sampling_row.h). Thresholds are exact order
-// statistics (nth_element / a sort of the survivors); masses are summed in float64, in
-// another order than on the GPU, which is the only source of difference left.
+// statistics (a k-heap for top-k, a growing partial sort for top-p); masses are summed in
+// float64, in another order than on the GPU, which is the only source of difference left.
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -34,11 +34,15 @@ Settings to_cpu(const SamplingParams& p) {
                   c(p.min_p, torch::kFloat32),       c(p.seed, torch::kInt64),  c(p.offset, torch::kInt64)};
 }
 
-// The survivors of one row: kept[i] says whether token i may be drawn, e[i] = exp(z_i - max z).
+// The survivors of one row, as a list of candidates in vocabulary order: idx[j] is a token that
+// passed top-k with mass (e[j] = exp(z[j] - max z) > 0), kept[j] whether it also passes top-p and
+// min-p. Tokens outside the list cannot be drawn. With top-k on the list is about k long, so
+// nothing after the first pass touches all V tokens.
 struct RowSupport {
   bool greedy = false;
   int64_t argmax = 0;
   float max_z = 0.0f;
+  std::vector<int64_t> idx;
   std::vector<float> z, e;
   std::vector<char> kept;
 };
@@ -50,6 +54,75 @@ int64_t first_argmax(const float* x, int64_t V) {
   return best;
 }
 
+// A raw logit below the k-th largest can still tie with it once divided by the temperature
+// (rounding), so the cheap raw test keeps a margin of 8 ulps and more below a threshold v; the
+// exact tempered test decides inside it. Monotone in v.
+float raw_floor(float v) { return v - std::max(std::fabs(v) * 1e-6f, 1e-30f); }
+
+// One pass over the raw logits: the largest (the first by operator<, as std::max_element picks
+// it, NaN included) and, when k > 0, the k-th largest and the tokens that can reach it. A
+// min-heap holds the k largest seen; its smallest only grows, so every token at or above
+// raw_floor(final k-th) was at or above raw_floor(smallest then) when seen and is collected
+// (about k + k ln(V/k) tokens on random logits). Dividing by the temperature is monotone, so
+// these are the tempered order statistics once divided.
+struct RawTop {
+  float max = 0.0f, kth = 0.0f;
+  std::vector<int64_t> candidates;  // ascending; every token when k == 0
+};
+// The first largest by operator< (as std::max_element picks it, NaN included). Its own function:
+// inlined into the row's code, GCC kept the running maximum on the stack (5 cycles a token).
+[[gnu::noinline]] float first_max(const float* x, int64_t V) {
+  float max = x[0];
+  for (int64_t i = 1; i < V; ++i) max = max < x[i] ? x[i] : max;
+  return max;
+}
+
+RawTop raw_top(const float* x, int64_t V, int64_t k) {
+  const float max = first_max(x, V);
+  RawTop t;
+  t.max = t.kth = max;
+  if (k <= 0) return t;
+  std::vector<float> heap(x, x + k);  // k < V (top-k is on)
+  std::make_heap(heap.begin(), heap.end(), std::greater<float>());
+  for (int64_t i = 0; i < k; ++i) t.candidates.push_back(i);
+  float smallest = heap.front(), floor = raw_floor(smallest);
+  for (int64_t i = k;; ++i) {
+    while (i < V && !(x[i] >= floor)) ++i;
+    if (i >= V) break;
+    if (x[i] > smallest) {
+      std::pop_heap(heap.begin(), heap.end(), std::greater<float>());
+      heap.back() = x[i];
+      std::push_heap(heap.begin(), heap.end(), std::greater<float>());
+      smallest = heap.front();
+      floor = raw_floor(smallest);
+    }
+    t.candidates.push_back(i);
+  }
+  t.kth = smallest;
+  return t;
+}
+
+// The top-p threshold: walking the candidates from the most probable, a group of equal values at
+// a time, the value of the group at which the mass reaches `target`. Only the `q` most probable
+// are ordered (partial selection), q growing until the walk ends inside them; a walk that ends at
+// the q-th value is still exact, since completing that group only adds mass.
+float top_p_threshold(const RowSupport& r, double target) {
+  const size_t m = r.idx.size();
+  std::vector<uint32_t> order(m);
+  for (size_t j = 0; j < m; ++j) order[j] = static_cast<uint32_t>(j);
+  auto higher = [&](uint32_t a, uint32_t b) { return r.z[a] > r.z[b]; };
+  for (size_t q = std::min<size_t>(m, 64);; q = std::min(m, q * 8)) {
+    std::partial_sort(order.begin(), order.begin() + q, order.end(), higher);
+    double cum = 0.0;
+    for (size_t j = 0; j < q;) {
+      const float v = r.z[order[j]];
+      for (; j < q && r.z[order[j]] == v; ++j) cum += r.e[order[j]];
+      if (cum >= target) return v;
+    }
+    if (q == m) return -std::numeric_limits<float>::infinity();  // rounding: the whole mass falls short
+  }
+}
+
 RowSupport row_support(const float* x, int64_t V, const RowSettings& s) {
   RowSupport r;
   if (sampling_detail::is_greedy(s)) {
@@ -57,66 +130,59 @@ RowSupport row_support(const float* x, int64_t V, const RowSettings& s) {
     r.argmax = first_argmax(x, V);
     return r;
   }
-  r.z.resize(V);
-  for (int64_t i = 0; i < V; ++i) r.z[i] = x[i] / s.temperature;
-  r.max_z = *std::max_element(r.z.begin(), r.z.end());
-  r.e.assign(V, 0.0f);
-  r.kept.assign(V, 0);
+  const float T = s.temperature;
+  const bool top_k = sampling_detail::top_k_on(s, V);
+  const RawTop top = raw_top(x, V, top_k ? s.top_k : 0);
+  r.max_z = top.max / T;
   if (r.max_z == -std::numeric_limits<float>::infinity()) return r;  // nothing has mass
-  // top-k: the k-th largest value is the threshold; ties with it survive.
-  float z_min = -std::numeric_limits<float>::infinity();
-  if (sampling_detail::top_k_on(s, V)) {
-    std::vector<float> tmp(r.z);
-    std::nth_element(tmp.begin(), tmp.begin() + (s.top_k - 1), tmp.end(), std::greater<float>());
-    z_min = tmp[s.top_k - 1];
-  }
-  for (int64_t i = 0; i < V; ++i) r.e[i] = r.z[i] >= z_min ? sampling_detail::exp_nonpositive(r.z[i] - r.max_z) : 0.0f;
-  // top-p: walk the survivors from the most probable, a group of equal values at a time.
-  if (sampling_detail::top_p_on(s)) {
-    double total = 0.0;
-    for (int64_t i = 0; i < V; ++i) total += r.e[i];
-    const double target = static_cast<double>(s.top_p) * total;
-    std::vector<int64_t> order;
-    for (int64_t i = 0; i < V; ++i)
-      if (r.e[i] > 0.0f) order.push_back(i);
-    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return r.z[a] > r.z[b]; });
-    double cum = 0.0;
-    for (size_t j = 0; j < order.size();) {
-      const float v = r.z[order[j]];
-      for (; j < order.size() && r.z[order[j]] == v; ++j) cum += r.e[order[j]];
-      if (cum >= target) {
-        z_min = std::max(z_min, v);
-        break;
-      }
+  // top-k: the k-th largest tempered value is the threshold; ties with it survive.
+  float z_min = top_k ? top.kth / T : -std::numeric_limits<float>::infinity();
+  auto consider = [&](int64_t i) {
+    const float z = x[i] / T;
+    if (!(z >= z_min)) return;
+    const float e = sampling_detail::exp_nonpositive(z - r.max_z);
+    if (e > 0.0f) {
+      r.idx.push_back(i);
+      r.z.push_back(z);
+      r.e.push_back(e);
     }
+  };
+  if (top_k)
+    for (int64_t i : top.candidates) consider(i);
+  else
+    for (int64_t i = 0; i < V; ++i) consider(i);
+  // top-p over the top-k survivors; sums in vocabulary order, in float64.
+  if (sampling_detail::top_p_on(s) && !r.idx.empty()) {
+    double total = 0.0;
+    for (float e : r.e) total += e;
+    z_min = std::max(z_min, top_p_threshold(r, static_cast<double>(s.top_p) * total));
   }
   const float mp = sampling_detail::min_p_clamped(s);
-  for (int64_t i = 0; i < V; ++i)
-    r.kept[i] = r.z[i] >= z_min && r.e[i] > 0.0f && (mp <= 0.0f || r.e[i] >= mp);
+  r.kept.resize(r.idx.size());
+  for (size_t j = 0; j < r.idx.size(); ++j) r.kept[j] = r.z[j] >= z_min && (mp <= 0.0f || r.e[j] >= mp);
   return r;
 }
 
 // Inverse CDF over the survivors in vocabulary order; returns (token, log-prob).
 std::pair<int64_t, float> draw(const RowSupport& r, const RowSettings& s) {
   if (r.greedy) return {r.argmax, 0.0f};
-  const int64_t V = static_cast<int64_t>(r.z.size());
   double total = 0.0;
   int64_t last = -1;
-  for (int64_t i = 0; i < V; ++i)
-    if (r.kept[i]) total += r.e[i], last = i;
+  for (size_t j = 0; j < r.idx.size(); ++j)
+    if (r.kept[j]) total += r.e[j], last = static_cast<int64_t>(j);
   if (last < 0) return {0, std::numeric_limits<float>::quiet_NaN()};
   const double target = static_cast<double>(philox::uniform(s.seed, s.offset)) * total;
   double cum = 0.0;
-  int64_t token = last;  // reached only when rounding leaves the target at the very end
-  for (int64_t i = 0; i < V; ++i) {
-    if (!r.kept[i]) continue;
-    cum += r.e[i];
+  int64_t pick = last;  // reached only when rounding leaves the target at the very end
+  for (size_t j = 0; j < r.idx.size(); ++j) {
+    if (!r.kept[j]) continue;
+    cum += r.e[j];
     if (cum > target) {
-      token = i;
+      pick = static_cast<int64_t>(j);
       break;
     }
   }
-  return {token, static_cast<float>(static_cast<double>(r.z[token] - r.max_z) - std::log(total))};
+  return {r.idx[pick], static_cast<float>(static_cast<double>(r.z[pick] - r.max_z) - std::log(total))};
 }
 
 }  // namespace
@@ -170,7 +236,7 @@ torch::Tensor sampling_support_cpu(const torch::Tensor& logits, const SamplingPa
       acc[b][r.argmax] = true;
       continue;
     }
-    for (int64_t i = 0; i < V; ++i) acc[b][i] = r.kept[i] != 0;
+    for (size_t j = 0; j < r.idx.size(); ++j) acc[b][r.idx[j]] = r.kept[j] != 0;
   }
   return support;
 }

@@ -212,6 +212,7 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
+  mg::tune_allocator();
   Options o;
   CLI::App app{"all-reduce bandwidth of the Communicator, and the data-parallel scaling it predicts"};
   add_options(app, o);

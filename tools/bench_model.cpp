@@ -1,10 +1,10 @@
-// bench_model: (1) training throughput of the GPT on the tiny shape (forward, cross-entropy,
-// backward, AdamW), (2) the same step in PyTorch eager (tools/bench_model_ref.py, when a python
-// with torch is found) and the ratio, (3) KV-cached decoding against recomputing the whole
-// prefix at every new token. One table on stdout.
+// bench_model: (1) training throughput of the GPT alone on the tiny shape (forward,
+// cross-entropy over every position, backward, AdamW) on one random batch, and (2) KV-cached
+// decoding against recomputing the whole prefix at every new token. One table on stdout.
+// The comparison with PyTorch on the real training step is bench_train_step's (alternated).
 //
 //   bench_model [--pos rope|learned|none] [--steps N] [--threads N] [--new-tokens N]
-//               [--decode-batch N] [--python PATH] [--no-ref]
+//               [--decode-batch N]
 #include <unistd.h>
 
 #include <array>
@@ -23,30 +23,27 @@
 #include "models/decoder.h"
 #include "models/flops.h"
 #include "models/gpt.h"
+#include "tools/bench_support.h"
 #include "tools/parse_args.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using mg::bench::Clock;
+using mg::bench::fmt;
+using mg::bench::seconds_since;
 
 struct Options {
   std::string pos = "rope";
   int steps = 20, warmup = 3, threads = 2, batch = 128, seq = 16;
   int new_tokens = 128, decode_batch = 64, prompt_len = 16;
-  std::string python;
-  bool ref = true;
 };
 
-void add_options(CLI::App& app, Options& o, bool& no_ref) {
+void add_options(CLI::App& app, Options& o) {
   app.add_option("--pos", o.pos, "position encoding: rope, learned or none")->capture_default_str();
   app.add_option("--steps", o.steps, "timed training steps")->capture_default_str();
-  app.add_option("--threads", o.threads, "CPU threads (also for the PyTorch reference)")->capture_default_str();
+  app.add_option("--threads", o.threads, "CPU threads")->capture_default_str();
   app.add_option("--new-tokens", o.new_tokens, "tokens decoded after each prompt")->capture_default_str();
   app.add_option("--decode-batch", o.decode_batch, "prompts decoded at once")->capture_default_str();
-  app.add_option("--python", o.python,
-                 "python with torch for the reference (default: $MINDGAP_PYTHON, the venv, python3)");
-  app.add_flag("--no-ref", no_ref, "skip the PyTorch eager reference");
 }
 
 mg::GptConfig tiny(const std::string& pos, int max_seq) {
@@ -78,57 +75,6 @@ double train_tokens_per_s(const Options& o) {
   auto t0 = Clock::now();
   for (int i = 0; i < o.steps; ++i) step();
   return static_cast<double>(o.steps) * o.batch * o.seq / seconds_since(t0);
-}
-
-std::string find_python(const Options& o) {
-  if (!o.python.empty()) return o.python;
-  if (const char* p = std::getenv("MINDGAP_PYTHON")) return p;
-  if (const char* home = std::getenv("HOME")) {
-    auto venv = std::filesystem::path(home) / ".cache/mindgap/venv/bin/python";
-    if (std::filesystem::exists(venv)) return venv.string();
-  }
-  return "python3";
-}
-
-// The reference script next to this source: found from the working directory or from the
-// executable's place in build/.
-std::string find_ref_script() {
-  std::filesystem::path rel = "tools/bench_model_ref.py";
-  if (std::filesystem::exists(rel)) return rel.string();
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    for (auto dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
-      if (std::filesystem::exists(dir / rel)) return (dir / rel).string();
-  }
-  return "";
-}
-
-// PyTorch eager tokens/s from the reference script, or a negative number with `why` set.
-double reference_tokens_per_s(const Options& o, std::string& why) {
-  auto script = find_ref_script();
-  if (script.empty()) {
-    why = "tools/bench_model_ref.py not found";
-    return -1;
-  }
-  std::string cmd = "OMP_WAIT_POLICY=PASSIVE '" + find_python(o) + "' '" + script + "' --pos " + o.pos +
-                    " --steps " + std::to_string(o.steps) + " --threads " + std::to_string(o.threads) +
-                    " --batch " + std::to_string(o.batch) + " --seq " + std::to_string(o.seq) + " 2>&1";
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) {
-    why = "cannot start python";
-    return -1;
-  }
-  std::string out;
-  std::array<char, 512> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) out += buf.data();
-  int rc = ::pclose(pipe);
-  auto at = out.find("tokens_per_s=");
-  if (rc != 0 || at == std::string::npos) {
-    why = "reference failed: " + out.substr(0, 200);
-    return -1;
-  }
-  return std::stod(out.substr(at + 13));
 }
 
 // Greedy decoding of `new_tokens` tokens after equal-length prompts: with the KV cache, or by
@@ -170,22 +116,16 @@ double decode_recompute(mg::Gpt& model, const std::vector<std::vector<int>>& pro
 void row(const std::string& what, const std::string& value, const std::string& note = "") {
   std::printf("| %-44s | %14s | %-34s |\n", what.c_str(), value.c_str(), note.c_str());
 }
-std::string fmt(double v, const char* f = "%.0f") {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
   Options o;
-  bool no_ref = false;
-  CLI::App app{"training throughput of the tiny GPT, against PyTorch eager, and KV-cached decoding"};
-  add_options(app, o, no_ref);
+  mg::tune_allocator();
+  CLI::App app{"training throughput of the tiny GPT and KV-cached decoding"};
+  add_options(app, o);
   if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
-  o.ref = !no_ref;
   try {
     mg::set_threads(o.threads);
     auto cfg = tiny(o.pos, 64);
@@ -193,10 +133,6 @@ int main(int argc, char** argv) {
                         std::to_string(o.seq);
 
     double ours = train_tokens_per_s(o);
-    double ref = -1;
-    std::string why;
-    if (o.ref) ref = reference_tokens_per_s(o, why);
-    else why = "--no-ref";
 
     // Decoding: prompts of equal length so that the recompute baseline is a plain causal forward.
     torch::manual_seed(1);
@@ -214,14 +150,8 @@ int main(int argc, char** argv) {
     std::printf("bench_model: %s, %d threads, %d timed steps\n", shape.c_str(), o.threads, o.steps);
     std::printf("| %-44s | %14s | %-34s |\n", "measure", "value", "note");
     std::printf("|%s|%s|%s|\n", std::string(46, '-').c_str(), std::string(16, '-').c_str(), std::string(36, '-').c_str());
-    row("train tokens/s, mindgap (C++ libtorch)", fmt(ours),
+    row("train tokens/s (all batch x seq input tokens)", fmt(ours),
         fmt(ours * mg::flops_per_token(cfg, o.seq, true) / 1e9, "%.1f") + " GFLOP/s (PaLM count)");
-    if (ref > 0) {
-      row("train tokens/s, PyTorch eager (python)", fmt(ref));
-      row("ratio mindgap / PyTorch eager", fmt(ours / ref, "%.2fx"));
-    } else {
-      row("train tokens/s, PyTorch eager (python)", "n/a", why.substr(0, 34));
-    }
     const double new_tok = static_cast<double>(o.decode_batch) * o.new_tokens;
     std::string dshape = "batch " + std::to_string(o.decode_batch) + ", prompt " + std::to_string(o.prompt_len) + " + " +
                          std::to_string(o.new_tokens) + " new";

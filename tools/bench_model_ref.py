@@ -1,11 +1,8 @@
 #!/usr/bin/env python3
-"""PyTorch eager reference for tools/bench_model: the same GPT (pre-LayerNorm, fused qkv,
-scaled_dot_product_attention with is_causal, 4x tanh-GELU MLP, tied unembedding, GPT-2 init,
-positions learned | rope | none), timed on the same training step: forward, cross-entropy,
-backward, AdamW. Prints one line `tokens_per_s=<float> params=<int>` on stdout."""
-import argparse
+"""mindgap's GPT in PyTorch eager, for the benchmarks' references (bench_train_step_ref.py):
+pre-LayerNorm, fused qkv, scaled_dot_product_attention with is_causal, 4x tanh-GELU MLP, tied
+unembedding, GPT-2 init, positions learned | rope | none."""
 import math
-import time
 
 import torch
 import torch.nn as nn
@@ -66,46 +63,3 @@ class Gpt(nn.Module):
         for blk in self.blocks:
             x = blk(x, rope)
         return F.linear(self.ln_f(x), self.wte.weight)
-
-
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vocab", type=int, default=32)
-    ap.add_argument("--n_layer", type=int, default=4)
-    ap.add_argument("--n_head", type=int, default=4)
-    ap.add_argument("--d_model", type=int, default=128)
-    ap.add_argument("--max_seq", type=int, default=64)
-    ap.add_argument("--pos", default="rope")
-    ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--seq", type=int, default=16)
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    model = Gpt(a.vocab, a.n_layer, a.n_head, a.d_model, a.max_seq, a.pos)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
-    data = torch.randint(a.vocab, (a.batch, a.seq + 1))
-    x, y = data[:, :-1], data[:, 1:]
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x).reshape(-1, a.vocab), y.reshape(-1))
-        loss.backward()
-        opt.step()
-        return loss
-
-    for _ in range(a.warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    elapsed = time.perf_counter() - start
-    params = sum(p.numel() for p in model.parameters())
-    print(f"tokens_per_s={a.steps * a.batch * a.seq / elapsed:.1f} params={params}")
-
-
-if __name__ == "__main__":
-    main()

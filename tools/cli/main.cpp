@@ -11,6 +11,7 @@
 
 int main(int argc, char** argv) {
   mg::ensure_passive_openmp(argv);
+  mg::tune_allocator();
   CLI::App app{"mindgap: iterative self-distillation with the generation-verification gap measured every round"};
   app.set_version_flag("--version", std::string("mindgap ") + MINDGAP_VERSION);
   app.require_subcommand(1);

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""PyTorch eager twin of mindgap's training step, driven by tools/bench_train_step.
+
+It loads the weights and the batches that the C++ side wrote (built by mindgap's real data
+path), then waits on stdin so that the two sides can be timed alternately in one run:
+  `run N`  -> N steps over the batches in turn; prints `secs=<s> faults=<minor page faults>
+             loss=<loss of the first of the N steps>`
+  `quit`   -> exits.
+The step does the same work as mindgap's `train_step`: hidden states of the whole batch, the
+unembedding only at positions with a non-zero weight, the weighted mean of -log p(target),
+backward, global-norm clipping, AdamW with weight decay on matrices only.
+"""
+import argparse
+import json
+import resource
+import struct
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from bench_model_ref import Gpt, rope_tables  # noqa: E402  (the same GPT as mindgap's, in PyTorch)
+
+DTYPES = {"F32": torch.float32, "I64": torch.int64}
+
+
+def read_safetensors(path):
+    """A few lines instead of a dependency: 8-byte header length, JSON header, raw data."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8 : 8 + n])
+    data = memoryview(blob)[8 + n :]
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        lo, hi = meta["data_offsets"]
+        t = torch.frombuffer(bytearray(data[lo:hi]), dtype=DTYPES[meta["dtype"]])
+        out[name] = t.reshape(meta["shape"])
+    return out
+
+
+def mindgap_to_reference(state):
+    """mindgap's parameter names -> bench_model_ref's (only the attention names differ)."""
+    return {k.replace("attn.qkv", "qkv").replace("attn.proj", "attn_proj"): v for k, v in state.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", required=True, help="where bench_train_step wrote model/batch files")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    meta = json.load(open(f"{a.dir}/meta.json"))
+    model = Gpt(meta["vocab"], meta["n_layer"], meta["n_head"], meta["d_model"], meta["max_seq"], meta["pos"])
+    model.load_state_dict(mindgap_to_reference(read_safetensors(f"{a.dir}/model.safetensors")))
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": meta["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=meta["lr"],
+    )
+    batches = [read_safetensors(f"{a.dir}/batch-{i}.safetensors") for i in range(meta["batches"])]
+    clip = meta["grad_clip"]
+    vocab = meta["vocab"]
+
+    def hidden(x):
+        # Gpt.forward with the unembedding left out (it is applied at scored positions only).
+        t = x.shape[1]
+        h = model.wte(x)
+        if model.wpe is not None:
+            h = h + model.wpe.weight[:t]
+        rope = rope_tables(t, model.head_dim) if model.pos == "rope" else None
+        for blk in model.blocks:
+            h = blk(h, rope)
+        return model.ln_f(h)
+
+    def step(b):
+        opt.zero_grad(set_to_none=True)
+        w = b["weights"].reshape(-1)
+        idx = w.nonzero().reshape(-1)
+        h = hidden(b["inputs"]).reshape(-1, meta["d_model"]).index_select(0, idx)
+        logits = F.linear(h, model.wte.weight)
+        nll = F.cross_entropy(logits, b["targets"].reshape(-1).index_select(0, idx), reduction="none")
+        loss = (nll * w.index_select(0, idx)).sum() / w.sum()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        assert logits.shape[-1] == vocab
+        return loss.item()
+
+    turn = 0
+    print("ready", flush=True)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        n = int(cmd[1])
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0 = time.perf_counter()
+        first = None
+        for _ in range(n):
+            loss = step(batches[turn % len(batches)])
+            first = loss if first is None else first
+            turn += 1
+        secs = time.perf_counter() - t0
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0
+        print(f"secs={secs:.6f} faults={faults} loss={first:.7f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
