@@ -1,5 +1,5 @@
 #pragma once
-// Round checkpoints (DESIGN.md "Run directory"). A round is written under round-XXXX.tmp by
+// Round checkpoints (docs/run-directory.md). A round is written under round-XXXX.tmp by
 // its stages; commit() writes MANIFEST last, fsyncs, renames the directory to round-XXXX and
 // then replaces LATEST atomically. A run killed at any point therefore leaves either the
 // previous LATEST (and a .tmp directory whose finished files a resume reuses) or the new one.

@@ -80,16 +80,16 @@ struct VerifyConfig {
   // more than one needs addition, whose further rewrites split the same sum differently).
   int rewrites = 1;
   // equivalent: how many shifted rewrites vote as well (addition: the leading digits
-  // lowered, so that the answer is the original's minus a known offset; README).
+  // lowered, so that the answer is the original's minus a known offset; docs/loop.md).
   int shifted = 0;
   // equivalent: how a shifted rewrite's answer is moved back. exact: the offset added by
   // exact arithmetic outside the model; model: the model answers the sum of the answer's
   // leading digits and the offset's, a problem within its training lengths, and that sum
-  // sits above the answer's lower digits (Task::offset_sum_prompt; README).
+  // sits above the answer's lower digits (Task::offset_sum_prompt; docs/loop.md).
   std::string offset = "exact";
   // equivalent: how many split rewrites vote as well (addition: the problem worked out by the
   // model from sums about half its length, a carry passed between them; Task::split_step,
-  // README).
+  // docs/loop.md).
   int split = 0;
   // peers: other run directories of the same task, trained with other seeds, whose models
   // vote on this run's samples (trainers/peer_vote.h).
@@ -105,7 +105,7 @@ struct FilterConfig {
   bool dedup = true;                // identical samples kept once per prompt
   // threshold with verify method equivalent: a prompt none of whose samples passed trains on
   // the answer the check's own votes give most, when its share reaches the threshold (the
-  // check works the problem out in smaller steps; README "adopting the check's answer").
+  // check works the problem out in smaller steps; docs/loop.md "Adopting the check's answer").
   bool adopt = false;
 };
 

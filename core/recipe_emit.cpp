@@ -37,8 +37,8 @@ class EmitVisitor {
     body();
     out_ << YAML::EndMap;
   }
-  template <class T, class C = std::nullptr_t>
-  void field(const std::string& key, T& value, C = nullptr, bool = false) {
+  template <class T, class... CheckAndMeaning>
+  void field(const std::string& key, T& value, const CheckAndMeaning&...) {
     out_ << YAML::Key << key << YAML::Value;
     write(value);
   }
@@ -76,8 +76,8 @@ class FlattenVisitor {
     body();
     prefix_ = saved;
   }
-  template <class T, class C = std::nullptr_t>
-  void field(const std::string& key, T& value, C = nullptr, bool = false) {
+  template <class T, class... CheckAndMeaning>
+  void field(const std::string& key, T& value, const CheckAndMeaning&...) {
     flat[prefix_ + key] = text(value);
   }
 

@@ -62,24 +62,22 @@ class ParseVisitor {
     path_ = saved_path;
   }
 
-  template <class T, class C = std::nullptr_t>
-  void field(const std::string& key, T& value, C check = nullptr, bool required = false) {
+  template <class T>
+  void field(const std::string& key, T& value, const schema::Check<T>& check, const char* /*meaning*/ = "") {
     known_.push_back(key);
     std::string full = join(key);
     YAML::Node n = node_[key];
     if (!n || n.IsNull()) {
-      if (required) fail(full, "required key is missing");
+      if (check.required) fail(full, "required key is missing");
       return;
     }
     read(full, n, value);
-    if constexpr (!std::is_same_v<C, std::nullptr_t>) {
-      if (check) {
-        std::string problem = check(value);
-        if (!problem.empty()) fail(full, problem);
-      }
-    }
+    if (std::string problem = check(value); !problem.empty()) fail(full, problem);
   }
-  void field(const std::string& key, Range& value) { field(key, value, schema::Check<Range>{}); }
+  template <class T>
+  void field(const std::string& key, T& value, const char* meaning = "") {
+    field(key, value, schema::Check<T>{}, meaning);
+  }
 
   void check_top_level(const YAML::Node& root) { check_unknown(root); }
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
@@ -202,9 +200,6 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
   if (r.improve.pass_k > r.improve.samples_per_prompt)
     v.fail("improve.pass_k", "must not exceed improve.samples_per_prompt (" +
                                  std::to_string(r.improve.samples_per_prompt) + ")");
-  for (const auto& m : r.improve.verify.ensemble)
-    if (m != "mc" && m != "score" && m != "consistency" && m != "equivalent" && m != "peers")
-      v.fail("improve.verify.ensemble", "'" + m + "' is not one of: mc, score, consistency, equivalent, peers");
   bool sudoku = r.task.name == "sudoku";
   const auto& verify = r.improve.verify;
   const bool uses_equivalent = verify_uses(verify, "equivalent");

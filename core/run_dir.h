@@ -1,5 +1,5 @@
 #pragma once
-// The run directory (DESIGN.md "Run directory"): created on a first run with the resolved
+// The run directory (docs/run-directory.md): created on a first run with the resolved
 // recipe; on a resume the stored recipe must agree in every key that changes results.
 #include <filesystem>
 #include <string>

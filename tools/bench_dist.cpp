@@ -31,7 +31,7 @@ struct Options {
   std::string device = "cpu";
   int64_t min_bytes = 4 << 10;
   int64_t max_bytes = 64 << 20;
-  int64_t params = 812'000;  // the tiny model of DESIGN.md (fp32 gradients: ~3.2 MB)
+  int64_t params = 812'000;  // the tiny model of docs/design.md (fp32 gradients: ~3.2 MB)
   std::vector<double> step_ms = {1, 2, 5, 10, 20, 100};
   int gpus = 8;
   int step_batch = 32;  // sequences per rank in the training-step comparison
@@ -96,7 +96,7 @@ double time_all_reduce(mg::Communicator& comm, const torch::Device& device, int6
   return median(block_means);
 }
 
-// One data-parallel step of the tiny model (DESIGN.md's shape, vocabulary 64) without the
+// One data-parallel step of the tiny model (docs/design.md's tiny shape, vocabulary 64) without the
 // optimizer: forward, backward and the gradient all-reduce, after backward or overlapped.
 void dp_step(mg::Gpt& model, mg::Communicator& comm, const torch::Tensor& tokens, bool overlap) {
   model->zero_grad();

@@ -1,6 +1,6 @@
 #pragma once
 // Command-line parsing shared by the mindgap binary and the benchmarks (CLI11): one call that
-// parses and says whether to go on, with the exit codes of DESIGN.md (0 after --help, 2 for bad input).
+// parses and says whether to go on, with the exit codes of docs/design.md (0 after --help, 2 for bad input).
 #include <CLI/CLI.hpp>
 
 #include <optional>

@@ -6,7 +6,7 @@
 // offset (Task::shift_answer): a same-sum rewrite cannot catch a dropped carry into a new
 // digit, because every one of them has that carry; a rewrite with lowered leading digits
 // seldom has it. With offset_by_model off, the move back is exact arithmetic on the model's
-// answer, so that check is label-free but not the model's alone (README, curriculum results).
+// answer, so that check is label-free but not the model's alone (docs/loop.md, "Shifted rewrites").
 // With it on, the model makes that carry itself: it answers, greedily, the sum of the shifted
 // answer's leading digits and the offset's (Task::offset_sum_prompt, a short problem), and its
 // answer is put above the shifted answer's lower digits.

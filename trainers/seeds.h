@@ -1,6 +1,6 @@
 #pragma once
 // Derived seeds: every random choice is a pure function of (run seed, purpose, round, index...),
-// so results do not depend on batch composition, rank or world size (DESIGN.md conventions).
+// so results do not depend on batch composition, rank or world size (docs/design.md, "Determinism").
 #include <cstdint>
 #include <initializer_list>
 

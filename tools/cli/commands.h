@@ -20,5 +20,6 @@ Action add_import(CLI::App& app);
 Action add_schedule(CLI::App& app);
 Action add_slices(CLI::App& app);
 Action add_compare(CLI::App& app);
+Action add_recipe(CLI::App& app);
 
 }  // namespace mg::cli

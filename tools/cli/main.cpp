@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   add(mg::cli::add_schedule);
   add(mg::cli::add_slices);
   add(mg::cli::add_compare);
+  add(mg::cli::add_recipe);
   if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   try {
     for (auto& [sub, action] : commands)
