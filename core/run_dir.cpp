@@ -4,6 +4,8 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/log.h"
+#include "core/manifest.h"
 
 namespace mg {
 
@@ -18,6 +20,33 @@ stdfs::path RunDir::round_tmp(int r) const {
   auto p = round(r);
   p += ".tmp";
   return p;
+}
+
+RunFileCheck check_run_file(const RunDir& run, const std::string& name) {
+  const std::string want = manifest_entry(run.root, name);
+  if (want.empty()) return RunFileCheck::Unlisted;
+  if (!fs::exists(run.root / name)) return RunFileCheck::Mismatch;
+  try {
+    return sha256_file(run.root / name) == want ? RunFileCheck::Ok : RunFileCheck::Mismatch;
+  } catch (const Error&) {
+    return RunFileCheck::Mismatch;
+  }
+}
+
+void record_run_file(const RunDir& run, const std::string& name) {
+  set_manifest_entry(run.root, name, sha256_file(run.root / name));
+}
+
+void require_run_file_intact(const RunDir& run, const std::string& name) {
+  switch (check_run_file(run, name)) {
+    case RunFileCheck::Ok: return;
+    case RunFileCheck::Mismatch:
+      fail_input((run.root / name).string() + ": does not match its checksum in " + run.manifest().string() +
+                 " (damaged, or edited by hand: give changes as key=value overrides instead)");
+    case RunFileCheck::Unlisted:
+      log::warn_once((run.root / name).string() + ": no checksum in " + run.manifest().string() +
+                     " (a run written before it had one), so it is not checked; `mindgap run` records it");
+  }
 }
 
 RunDir inspect_run_dir(const Recipe& recipe) {
@@ -48,8 +77,15 @@ RunDir open_run_dir(const Recipe& recipe, bool write) {
   std::error_code ec;
   stdfs::create_directories(rd.root, ec);
   if (ec) fail_input(rd.root.string() + ": cannot create run directory (" + ec.message() + ")");
+  // The stored recipe was compared above in every key that changes results, so one that no
+  // longer matches its checksum (damaged in another key, or a run killed between the two
+  // writes below) is safe to replace: say so and go on.
+  if (rd.resumed && check_run_file(rd, "recipe.yaml") == RunFileCheck::Mismatch)
+    log::warn(rd.recipe().string() + ": does not match its checksum in " + rd.manifest().string() +
+              "; it agrees with this recipe in every key that changes results and is rewritten");
   // Always rewrite: a resume may legitimately change run.threads or improve.rounds.
   fs::write_file_atomic(rd.recipe(), recipe_to_yaml(recipe));
+  record_run_file(rd, "recipe.yaml");
   return rd;
 }
 
