@@ -71,6 +71,7 @@ TEST_F(IntegrityCli, NonFiniteWeightIsRefusedOnLoadNamingTensorAndFile) {
   EXPECT_EQ(res.code, 2) << res.err;
   EXPECT_NE(res.err.find("holds a NaN"), std::string::npos) << res.err;
   EXPECT_FALSE(fs::exists(run / "round-0003"));
+  EXPECT_FALSE(fs::exists(run / "round-0003.tmp"));
   EXPECT_EQ(mg::fs::read_file(run / "LATEST"), "round-0002\n");
   EXPECT_EQ(run_mindgap("eval " + run.string() + " --round 0", scratch).code, 0);
 }

@@ -178,6 +178,9 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   // A peer that lacks the round that votes stops this round before it writes anything.
   if (verify_uses(imp.verify, "peers") && !fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
     for (const auto& peer : imp.verify.peers) peer_round(ctx.recipe, peer, round - 1);
+  // The previous round's weights first: if they are refused, nothing of this round is written.
+  Gpt model = make_model(ctx);
+  load_round_weights(ctx, round - 1, model);
   RoundWriter writer(ctx.run, round);
   auto dir = writer.dir();
   // The stages a killed run already finished, seen by every rank before rank 0 writes
@@ -185,8 +188,6 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   // send a slower rank down the resume branch, past the barrier the others wait in.
   // A damaged one is discarded there and recomputed.
   const std::set<std::string> done = usable_stage_files(ctx, writer);
-  Gpt model = make_model(ctx);
-  load_round_weights(ctx, round - 1, model);
   auto problems = round_problems(ctx, round);
   nlohmann::json times;
 
