@@ -49,6 +49,34 @@ void require_run_file_intact(const RunDir& run, const std::string& name) {
   }
 }
 
+namespace {
+
+// Any round directory, committed or being written: pretraining has used the tokenizer.
+bool has_round_dirs(const RunDir& run) {
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(run.root, ec))
+    if (e.path().filename().string().rfind("round-", 0) == 0) return true;
+  return false;
+}
+
+// A changed tokenizer would silently re-map every token the rounds were trained on; a
+// missing one may be trained afresh only while nothing was trained with it. Checked with the
+// recipe, so that `--check` says it and a refused run writes nothing.
+void check_tokenizer_before_resume(const RunDir& rd) {
+  if (!fs::exists(rd.tokenizer())) {
+    if (has_round_dirs(rd))
+      fail_input(rd.tokenizer().string() + ": missing, but this run's rounds were trained with it; it cannot be "
+                 "retrained. Restore it (" + rd.manifest().filename().string() +
+                 " holds its checksum), or start a new run.dir");
+    return;
+  }
+  if (check_run_file(rd, "tokenizer.model") == RunFileCheck::Mismatch)
+    fail_input(rd.tokenizer().string() + ": does not match its checksum in " + rd.manifest().string() +
+               " (damaged); restore it, or start a new run.dir");
+}
+
+}  // namespace
+
 RunDir inspect_run_dir(const Recipe& recipe) {
   RunDir rd;
   rd.root = recipe.run.dir;
@@ -65,6 +93,7 @@ RunDir inspect_run_dir(const Recipe& recipe) {
       fail_input(rd.root.string() + ": cannot resume: the recipe differs from the run's recipe.yaml in " +
                  keys + " (use another run.dir, or the same values)");
     }
+    check_tokenizer_before_resume(rd);
   } else if (stdfs::exists(rd.root, ec) && !stdfs::is_empty(rd.root, ec)) {
     fail_input(rd.root.string() + ": run.dir is not empty and holds no recipe.yaml; refusing to write into it");
   }

@@ -33,7 +33,8 @@ void record_run_file(const RunDir& run, const std::string& name);
 void require_run_file_intact(const RunDir& run, const std::string& name);
 
 // Checks that the run directory can be used for `recipe` without changing anything on disk;
-// returns what open_run_dir would do. Throws BadInput on a mismatch.
+// returns what open_run_dir would do. Throws BadInput on a mismatch, and on a resume whose
+// tokenizer.model changed, or went missing once rounds were trained with it.
 RunDir inspect_run_dir(const Recipe& recipe);
 // inspect_run_dir, then creates the directory and writes recipe.yaml when new (rank 0 only
 // writes; other ranks pass write=false).

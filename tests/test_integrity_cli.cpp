@@ -94,19 +94,26 @@ TEST_F(IntegrityCli, EmptyManifestDoesNotVouchForCopiedWeights) {
 TEST_F(IntegrityCli, TokenizerIsCoveredByTheRunManifest) {
   EXPECT_NE(mg::fs::read_file(run / "MANIFEST").find("  tokenizer.model\n"), std::string::npos);
   flip_bit(run / "tokenizer.model", 200);
-  for (const std::string& cmd : {"eval " + run.string(), args(run, 2)}) {
+  for (const std::string& cmd : {"eval " + run.string(), args(run, 2), args(run, 2) + " --check"}) {
     auto res = run_mindgap(cmd, scratch);
     EXPECT_EQ(res.code, 2) << cmd << ": " << res.err;
     EXPECT_NE(res.err.find("tokenizer.model: does not match its checksum"), std::string::npos) << res.err;
     EXPECT_EQ(lines(res.err), 1) << res.err;
   }
-  // Deleted: `run` no longer trains a new one under rounds trained with the old.
+  // Deleted: `run` no longer trains a new one under rounds trained with the old, and `--check`
+  // says so too. A refused run writes nothing.
   fs::remove(run / "tokenizer.model");
-  auto res = run_mindgap(args(run, 2), scratch);
-  EXPECT_EQ(res.code, 2) << res.err;
-  EXPECT_NE(res.err.find("tokenizer.model: missing, but this run's rounds were trained with it"), std::string::npos)
-      << res.err;
+  const std::string recipe = mg::fs::read_file(run / "recipe.yaml"), manifest = mg::fs::read_file(run / "MANIFEST");
+  for (const std::string& cmd : {args(run, 3) + " --check", args(run, 3)}) {
+    auto res = run_mindgap(cmd, scratch);
+    EXPECT_EQ(res.code, 2) << cmd << ": " << res.err;
+    EXPECT_NE(res.err.find("tokenizer.model: missing, but this run's rounds were trained with it"), std::string::npos)
+        << res.err;
+  }
   EXPECT_FALSE(fs::exists(run / "tokenizer.model"));
+  EXPECT_FALSE(fs::exists(run / "round-0003.tmp"));
+  EXPECT_EQ(mg::fs::read_file(run / "recipe.yaml"), recipe);
+  EXPECT_EQ(mg::fs::read_file(run / "MANIFEST"), manifest);
 }
 
 TEST_F(IntegrityCli, RecipeIsCoveredByTheRunManifest) {

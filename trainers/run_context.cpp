@@ -30,23 +30,12 @@ std::vector<Range> run_difficulties(const Recipe& recipe) {
 
 namespace {
 
-// Any round directory, committed or being written: pretraining has used the tokenizer.
-bool has_rounds(const RunDir& run) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(run.root, ec))
-    if (e.path().filename().string().rfind("round-", 0) == 0) return true;
-  return false;
-}
-
-// Rank 0 trains the tokenizer of a new run, or checks the run's against its checksum; a
-// tokenizer that changed would silently re-map every token the rounds were trained on.
+// Rank 0 trains the tokenizer of a new run, or checks the run's against its checksum (a
+// resume's was checked with the recipe, by inspect_run_dir; read-only commands check it here).
 void check_or_train_tokenizer(RunContext& ctx, bool create) {
   const auto path = ctx.run.tokenizer();
   if (!fs::exists(path)) {
     if (!create) fail_input(path.string() + ": missing (the run has not pretrained, or the file was lost)");
-    if (has_rounds(ctx.run))
-      fail_input(path.string() + ": missing, but this run's rounds were trained with it; it cannot be retrained. "
-                 "Restore it (" + ctx.run.manifest().filename().string() + " holds its checksum), or start a new run.dir");
     // Trained on every difficulty the run will see, so later rounds meet no unknown symbol.
     std::vector<std::string> corpus;
     uint64_t seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Tokenizer);
@@ -64,14 +53,9 @@ void check_or_train_tokenizer(RunContext& ctx, bool create) {
     return;
   }
   if (!create) return require_run_file_intact(ctx.run, "tokenizer.model");
-  switch (check_run_file(ctx.run, "tokenizer.model")) {
-    case RunFileCheck::Ok: return;
-    case RunFileCheck::Mismatch:
-      fail_input(path.string() + ": does not match its checksum in " + ctx.run.manifest().string() +
-                 " (damaged); restore it, or start a new run.dir");
-    case RunFileCheck::Unlisted:
-      log::warn(path.string() + ": had no checksum (a run written before it had one); recording it now");
-      record_run_file(ctx.run, "tokenizer.model");
+  if (check_run_file(ctx.run, "tokenizer.model") == RunFileCheck::Unlisted) {
+    log::warn(path.string() + ": had no checksum (a run written before it had one); recording it now");
+    record_run_file(ctx.run, "tokenizer.model");
   }
 }
 
