@@ -106,6 +106,27 @@ int read_latest(const RunDir& run) {
   return parse_round_name(text);
 }
 
+const std::vector<std::string>& required_round_files() {
+  static const std::vector<std::string> files{"model.safetensors", "state.json"};
+  return files;
+}
+
+bool verify_round(const RunDir& run, int round, std::string* problem) {
+  return verify_manifest(run.round(round), problem, {}, required_round_files());
+}
+
+nlohmann::json load_round_state(const RunDir& run, int round) {
+  std::string problem;
+  if (!verify_round(run, round, &problem))
+    fail_input(run.round(round).string() + ": corrupt (" + problem + ")");
+  const stdfs::path path = run.round(round) / "state.json";
+  nlohmann::json state = load_state(path);
+  if (!state.contains("round") || !state["round"].is_number_integer() || state["round"].get<int>() != round)
+    fail_input(path.string() + ": not the state of round " + std::to_string(round) + " (no \"round\": " +
+               std::to_string(round) + "; damaged?)");
+  return state;
+}
+
 int latest_good_round(const RunDir& run) {
   std::vector<int> rounds;
   std::error_code ec;
@@ -118,10 +139,10 @@ int latest_good_round(const RunDir& run) {
 
   int latest = read_latest(run);
   if (latest < 0 && fs::exists(run.latest()))
-    log::warn(run.latest().string() + ": unreadable or malformed; looking for the newest good round");
+    log::warn_once(run.latest().string() + ": unreadable or malformed; looking for the newest good round");
   if (latest >= 0) {
     if (std::find(rounds.begin(), rounds.end(), latest) == rounds.end())
-      log::warn(run.latest().string() + " names " + run.round(latest).filename().string() +
+      log::warn_once(run.latest().string() + " names " + run.round(latest).filename().string() +
                 " but that directory is missing; falling back to an older round");
     for (int r : rounds)
       if (r > latest)
@@ -130,8 +151,9 @@ int latest_good_round(const RunDir& run) {
   }
   for (size_t i = 0; i < rounds.size(); ++i) {
     std::string problem;
-    if (verify_manifest(run.round(rounds[i]), &problem)) return rounds[i];
-    log::warn(run.round(rounds[i]).string() + ": corrupt (" + problem + "); " +
+    if (verify_round(run, rounds[i], &problem)) return rounds[i];
+    // Asked several times per command; one warning per damaged round is enough.
+    log::warn_once(run.round(rounds[i]).string() + ": corrupt (" + problem + "); " +
               (i + 1 < rounds.size() ? "falling back to an older round" : "no older round to fall back to"));
   }
   return -1;
@@ -141,10 +163,22 @@ void save_optimizer(const stdfs::path& path, torch::optim::Optimizer& opt) {
   torch::serialize::OutputArchive archive;
   opt.save(archive);
   AtomicFile out(path);
-  archive.save_to([&out](const void* data, size_t n) -> size_t {
-    out.write(data, n);
+  // An exception thrown out of this callback unwinds through torch's zip writer, whose
+  // destructor then writes again and aborts the process. So a write error is remembered, the
+  // rest of the archive is let go unwritten, and the error is raised once torch is done
+  // (AtomicFile then removes the temporary).
+  std::string write_error;
+  archive.save_to([&out, &write_error](const void* data, size_t n) -> size_t {
+    if (write_error.empty()) {
+      try {
+        out.write(data, n);
+      } catch (const Error& e) {
+        write_error = e.what();
+      }
+    }
     return n;
   });
+  if (!write_error.empty()) fail_input(write_error);
   out.commit();
 }
 
@@ -171,6 +205,7 @@ nlohmann::json load_state(const stdfs::path& path) {
   std::string text = fs::read_file(path);
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) fail_input(path.string() + ": not valid JSON (corrupt state file?)");
+  if (!j.is_object()) fail_input(path.string() + ": not a JSON object (corrupt state file?)");
   return j;
 }
 

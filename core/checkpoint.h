@@ -5,6 +5,7 @@
 // previous LATEST (and a .tmp directory whose finished files a resume reuses) or the new one.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/optim/optimizer.h>
@@ -40,16 +41,30 @@ class RoundWriter {
 // trusted. Without LATEST every round-XXXX directory is a candidate. -1 if none is good.
 int latest_good_round(const RunDir& run);
 
+// The files every committed round must hold and its MANIFEST must list: the weights and the
+// state. A MANIFEST that lists fewer (empty, cut short, written by hand) does not vouch for them.
+const std::vector<std::string>& required_round_files();
+
+// Whether round-XXXX passes verify_manifest with required_round_files(); `problem` says why not.
+bool verify_round(const RunDir& run, int round, std::string* problem);
+
+// A committed round's state.json, for a round that must be usable: BadInput naming the round
+// and the cause when its MANIFEST fails, and naming the file when it is not a JSON object of
+// that round (an empty file, "{}").
+nlohmann::json load_round_state(const RunDir& run, int round);
+
 // The round LATEST names, or -1 when it is missing or unreadable. No verification.
 int read_latest(const RunDir& run);
 
-// Optimizer state (optimizer.pt) through torch::serialize; written atomically.
+// Optimizer state (optimizer.pt) through torch::serialize; written atomically. A write error
+// (disk full) is BadInput naming the file, and no temporary file is left.
 void save_optimizer(const std::filesystem::path& path, torch::optim::Optimizer& opt);
 // BadInput if the file is missing, corrupt, or holds the state of another optimizer shape.
 void load_optimizer(const std::filesystem::path& path, torch::optim::Optimizer& opt);
 
 // A round's JSON state (state.json: step counters, RNG seeds, the stages done), written
-// atomically; load gives BadInput for a missing file or bad JSON.
+// atomically; load gives BadInput, naming the file, for a missing file, bad JSON or JSON that
+// is not an object.
 void save_state(const std::filesystem::path& path, const nlohmann::json& state);
 nlohmann::json load_state(const std::filesystem::path& path);
 

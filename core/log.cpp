@@ -3,6 +3,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <mutex>
+#include <set>
+
 namespace mg::log {
 namespace {
 
@@ -35,5 +38,15 @@ void debug(const std::string& message) { logger()->debug(message); }
 void info(const std::string& message) { logger()->info(message); }
 void warn(const std::string& message) { logger()->warn(message); }
 void error(const std::string& message) { logger()->error(message); }
+
+void warn_once(const std::string& message) {
+  static std::mutex mu;
+  static std::set<std::string> seen;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!seen.insert(message).second) return;
+  }
+  logger()->warn(message);
+}
 
 }  // namespace mg::log

@@ -12,6 +12,9 @@ void configure(int rank, Level level, bool all_ranks = false);
 void debug(const std::string& message);
 void info(const std::string& message);
 void warn(const std::string& message);
+// Warns the first time a message is seen in this process, and never again: for a condition that
+// several steps of one command look at (a damaged round found by every lookup).
+void warn_once(const std::string& message);
 void error(const std::string& message);
 
 }  // namespace mg::log

@@ -79,7 +79,8 @@ void write_manifest(const stdfs::path& dir) {
   fs::write_file_atomic(dir / kManifest, text);
 }
 
-bool verify_manifest(const stdfs::path& dir, std::string* problem, const std::vector<std::string>& only) {
+bool verify_manifest(const stdfs::path& dir, std::string* problem, const std::vector<std::string>& only,
+                     const std::vector<std::string>& required) {
   auto fail = [&](const std::string& why) {
     if (problem) *problem = why;
     return false;
@@ -119,7 +120,57 @@ bool verify_manifest(const stdfs::path& dir, std::string* problem, const std::ve
   }
   for (const auto& rel : only)
     if (std::find(listed.begin(), listed.end(), rel) == listed.end()) return fail(rel + ": not listed in MANIFEST");
+  if (only.empty())
+    for (const auto& rel : required)
+      if (std::find(listed.begin(), listed.end(), rel) == listed.end())
+        return fail(rel + (stdfs::exists(dir / rel, ec) ? ": not listed in MANIFEST" : ": missing (and not listed in MANIFEST)"));
   return true;
+}
+
+namespace {
+
+// The (path, checksum) lines of a well-formed MANIFEST; empty when missing or malformed.
+std::vector<std::pair<std::string, std::string>> manifest_lines(const stdfs::path& dir) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::error_code ec;
+  if (!stdfs::is_regular_file(dir / kManifest, ec)) return out;
+  std::string text;
+  try {
+    text = fs::read_file(dir / kManifest);
+  } catch (const Error&) {
+    return {};
+  }
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() < 67 || line.compare(64, 2, "  ") != 0 || !is_hex64(line.substr(0, 64))) return {};
+    out.emplace_back(line.substr(66), line.substr(0, 64));
+  }
+  return out;
+}
+
+}  // namespace
+
+void set_manifest_entry(const stdfs::path& dir, const std::string& rel, const std::string& sha256) {
+  check(is_hex64(sha256), "set_manifest_entry: not a SHA-256: " + sha256);
+  auto lines = manifest_lines(dir);
+  bool found = false;
+  for (auto& [path, sum] : lines)
+    if (path == rel) {
+      sum = sha256;
+      found = true;
+    }
+  if (!found) lines.emplace_back(rel, sha256);
+  std::sort(lines.begin(), lines.end());
+  std::string text;
+  for (const auto& [path, sum] : lines) text += sum + "  " + path + "\n";
+  fs::write_file_atomic(dir / kManifest, text);
+}
+
+std::string manifest_entry(const stdfs::path& dir, const std::string& rel) {
+  for (const auto& [path, sum] : manifest_lines(dir))
+    if (path == rel) return sum;
+  return "";
 }
 
 }  // namespace mg

@@ -87,8 +87,10 @@ void plot_gap(const std::vector<std::filesystem::path>& run_dirs, const std::fil
   std::string output;
   int rc = run_captured(args, &output);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  // The last lines of a Python traceback say what went wrong.
-  if (output.size() > 600) output = "..." + output.substr(output.size() - 600);
+  // The last line of a Python traceback says what went wrong ("ModuleNotFoundError: ...");
+  // the frames above it are noise in a run's log.
+  if (auto nl = output.rfind('\n'); nl != std::string::npos) output = output.substr(nl + 1);
+  if (output.size() > 300) output = output.substr(0, 300) + "...";
   if (rc != 0) {
     log::warn("gap plot not drawn (" + args[0] + " exited with " + std::to_string(rc) + "): " + output);
     return;

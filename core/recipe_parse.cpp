@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "core/recipe.h"
+#include "core/recipe_limits.h"
 #include "core/recipe_schema.h"
 
 namespace mg {
@@ -284,10 +285,14 @@ Recipe parse_recipe(const std::string& yaml_text, const std::string& source,
     fail_input(source + ": malformed recipe: " + e.msg);
   }
   cross_checks(r, v);
+  // Size rules last: they build the task from the checked keys.
+  check_recipe_limits(r);
   return r;
 }
 
 Recipe load_recipe(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail_input(path + ": is a directory, not a recipe file");
   std::ifstream in(path);
   if (!in) fail_input(path + ": cannot read the recipe file");
   std::stringstream ss;

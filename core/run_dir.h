@@ -15,12 +15,26 @@ struct RunDir {
   std::filesystem::path metrics() const { return root / "metrics.jsonl"; }
   std::filesystem::path tokenizer() const { return root / "tokenizer.model"; }
   std::filesystem::path latest() const { return root / "LATEST"; }
+  // Checksums of recipe.yaml and tokenizer.model (sha256sum format, like a round's MANIFEST).
+  std::filesystem::path manifest() const { return root / "MANIFEST"; }
   std::filesystem::path round(int r) const;      // round-0003
   std::filesystem::path round_tmp(int r) const;  // round-0003.tmp (being written)
 };
 
+// The run directory's own files (recipe.yaml, tokenizer.model) against the run's MANIFEST.
+enum class RunFileCheck { Ok, Mismatch, Unlisted };
+// Unlisted: the MANIFEST or its line is missing (a run written before these files had
+// checksums); Mismatch: the file is missing, unreadable or its content changed.
+RunFileCheck check_run_file(const RunDir& run, const std::string& name);
+// Records the file's current checksum in the run's MANIFEST (other lines kept).
+void record_run_file(const RunDir& run, const std::string& name);
+// Read-only commands: BadInput naming the file when it does not match its checksum; a warning
+// (once) when it has none.
+void require_run_file_intact(const RunDir& run, const std::string& name);
+
 // Checks that the run directory can be used for `recipe` without changing anything on disk;
-// returns what open_run_dir would do. Throws BadInput on a mismatch.
+// returns what open_run_dir would do. Throws BadInput on a mismatch, and on a resume whose
+// tokenizer.model changed, or went missing once rounds were trained with it.
 RunDir inspect_run_dir(const Recipe& recipe);
 // inspect_run_dir, then creates the directory and writes recipe.yaml when new (rank 0 only
 // writes; other ranks pass write=false).

@@ -14,6 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "core/finite_check.h"
 
 namespace mg {
 
@@ -252,6 +253,9 @@ void load_module_state(torch::nn::Module& m, const NamedTensors& state, const st
     for (const auto& [name, t] : state)
       if (!known.count(name)) fail_input(source + ": tensor '" + name + "' is not part of the model");
   }
+  // A NaN in one tensor would turn every output into NaN: refuse it here, naming it.
+  require_finite(state, ErrorKind::BadInput, source,
+                 " (a damaged checkpoint, or weights saved from a diverged training); refusing to use it");
   torch::NoGradGuard no_grad;
   for (auto& [name, dst] : targets) dst.copy_(*given.at(name));
 }

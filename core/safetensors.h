@@ -34,8 +34,9 @@ NamedTensors load_safetensors(const std::filesystem::path& path,
 NamedTensors module_state(const torch::nn::Module& m);
 
 // Copies `state` into the module's parameters and buffers (converting dtype and device).
-// Every name the module has must be present with the same shape and no extra name may be;
-// otherwise BadInput naming `source` (usually the file the state came from).
+// Every name the module has must be present with the same shape, no extra name may be, and
+// every floating-point tensor must be finite; otherwise BadInput naming `source` (usually the
+// file the state came from) and the tensor.
 void load_module_state(torch::nn::Module& m, const NamedTensors& state, const std::string& source);
 
 }  // namespace mg

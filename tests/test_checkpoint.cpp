@@ -124,6 +124,7 @@ TEST_F(CheckpointTest, CommitRenamesTheRoundAndPointsLatestAtIt) {
   EXPECT_TRUE(stdfs::is_directory(w.dir()));
   EXPECT_FALSE(w.has("model.safetensors"));
   write(w.dir() / "model.safetensors", "weights");
+  write(w.dir() / "state.json", "{}");
   write(w.dir() / "optimizer.pt.tmp4242", "half written by a killed process");
   EXPECT_TRUE(w.has("model.safetensors"));
   EXPECT_EQ(mg::read_latest(run_), -1);
@@ -181,6 +182,7 @@ TEST_F(CheckpointTest, CrashBeforeCommitLeavesLatestUnchangedAndResumes) {
   EXPECT_TRUE(again.has("samples.jsonl"));
   EXPECT_FALSE(again.has("model.safetensors"));
   write(again.dir() / "model.safetensors", "weights");
+  write(again.dir() / "state.json", "{}");
   again.commit();
   EXPECT_EQ(mg::latest_good_round(run_), 1);
   EXPECT_TRUE(stdfs::exists(run_.round(1) / "samples.jsonl"));

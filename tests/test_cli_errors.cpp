@@ -103,6 +103,13 @@ const BadCase kCases[] = {
      "improve.verify.peers: verify method peers needs at least one peer"},
     {"ensemble_peers_without_a_peer", [](const fs::path& r) { return recipe(r); },
      "improve.verify.method=ensemble improve.verify.ensemble=[consistency,peers]", "improve.verify.peers"},
+    // Size rules: refused with the recipe, before recipe.yaml or tokenizer.model is written.
+    {"digits_too_long_for_max_seq", [](const fs::path& r) { return recipe(r); }, "task.digits=[1,40]",
+     "model.max_seq: 32 is too short"},
+    {"curriculum_too_long_for_max_seq", [](const fs::path& r) { return recipe(r); },
+     "'improve.curriculum={digits: [9]}'", "model.max_seq"},
+    {"batch_beyond_memory", [](const fs::path& r) { return recipe(r); }, "pretrain.batch=1000000000",
+     "pretrain.batch: too large"},
     {"own_directory_as_peer",
      [](const fs::path& r) { return recipe(r, "improve: {verify: {method: peers, peers: [" + r.string() + "]}}\n"); }, "",
      "this run's own directory"},
@@ -130,6 +137,7 @@ TEST_F(CliErrors, MissingAndUnreadableFiles) {
   EXPECT_NE(res.err.find("nope.yaml: cannot read"), std::string::npos) << res.err;
   res = run_mindgap("run " + scratch.string(), scratch);  // a directory is not a recipe
   EXPECT_EQ(res.code, 2) << res.err;
+  EXPECT_NE(res.err.find(scratch.string() + ": is a directory, not a recipe file"), std::string::npos) << res.err;
 }
 
 TEST_F(CliErrors, ValidRecipeCreatesRunDirAndResumeRefusesChangedKeys) {
@@ -168,6 +176,18 @@ TEST_F(CliErrors, ResumeWithOtherNumericsSaysSoAndCarriesOn) {
   EXPECT_EQ(res.err.find("other numerics"), std::string::npos) << res.err;
 }
 
+// `--check` runs every rule a run would meet before writing: the size rules included.
+TEST_F(CliErrors, CheckRefusesWhatTheRunWouldRefuse) {
+  fs::path run = scratch / "run";
+  fs::path file = write("ok.yaml", recipe(run));
+  for (const char* bad : {"task.digits=[1,40]", "pretrain.batch=1000000000"}) {
+    auto res = run_mindgap("run " + file.string() + " " + bad + " --check", scratch);
+    EXPECT_EQ(res.code, 2) << bad << ": " << res.err;
+    EXPECT_EQ(res.err.rfind("error: " + file.string() + ": ", 0), 0u) << bad << ": " << res.err;
+  }
+  EXPECT_FALSE(fs::exists(run));
+}
+
 TEST_F(CliErrors, NonEmptyForeignDirectoryIsRefused) {
   fs::path run = scratch / "foreign";
   fs::create_directories(run);
@@ -184,5 +204,11 @@ TEST_F(CliErrors, HelpAndVersion) {
   EXPECT_EQ(run_mindgap("--version", scratch).code, 0);
   for (const char* sub : {"run", "pretrain", "improve", "eval", "sample", "gap", "export", "compare"})
     EXPECT_EQ(run_mindgap(std::string(sub) + " --help", scratch).code, 0) << sub;
-  EXPECT_EQ(run_mindgap("frobnicate", scratch).code, 2);
+  auto res = run_mindgap("frobnicate", scratch);
+  EXPECT_EQ(res.code, 2);
+  EXPECT_EQ(res.err.rfind("error: unknown command 'frobnicate' (one of: run, pretrain, improve,", 0), 0u) << res.err;
+  EXPECT_EQ(std::count(res.err.begin(), res.err.end(), '\n'), 1) << res.err;
+  res = run_mindgap("", scratch);  // no command at all is still CLI11's message
+  EXPECT_EQ(res.code, 2);
+  EXPECT_NE(res.err.find("subcommand is required"), std::string::npos) << res.err;
 }

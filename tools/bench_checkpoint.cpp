@@ -1,5 +1,6 @@
-// Checkpoint I/O throughput: safetensors save/load, SHA-256, and a full round commit
-// (MANIFEST + fsync + rename + LATEST), for a tiny-model-sized file and a larger one.
+// Checkpoint I/O throughput: safetensors save/load, SHA-256, the finiteness check of the
+// weights (run on every load and before every commit), and a full round commit (MANIFEST +
+// fsync + rename + LATEST), for a tiny-model-sized file and a larger one.
 // usage: bench_checkpoint [dir] (default: a fresh directory under the system temp dir)
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "core/checkpoint.h"
+#include "core/finite_check.h"
 #include "core/manifest.h"
 #include "core/runtime.h"
 #include "core/safetensors.h"
@@ -52,8 +54,8 @@ int main(int argc, char** argv) {
   if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   mg::set_threads(1);
   stdfs::create_directories(dir);
-  std::printf("%-10s %10s %12s %12s %12s %14s\n", "params", "MB", "save MB/s", "load MB/s", "sha256 MB/s",
-              "commit ms");
+  std::printf("%-10s %10s %12s %12s %12s %10s %14s\n", "params", "MB", "save MB/s", "load MB/s", "sha256 MB/s",
+              "finite ms", "commit ms");
   for (int64_t params : {812'000LL, 16'000'000LL}) {
     auto tensors = fake_model(params);
     double mb = params * 4 / 1e6;
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
     double save = best_of(3, [&] { mg::save_safetensors(file, tensors); });
     double load = best_of(3, [&] { mg::load_safetensors(file); });
     double sha = best_of(3, [&] { mg::sha256_file(file); });
+    double finite = best_of(5, [&] {
+      if (mg::first_non_finite(tensors)) std::abort();  // randn is finite
+    });
     mg::RunDir run;
     run.root = dir / ("run" + std::to_string(params));
     double commit = 1e30;
@@ -71,8 +76,8 @@ int main(int argc, char** argv) {
       w.commit();
       commit = std::min(commit, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
-    std::printf("%-10lld %10.1f %12.0f %12.0f %12.0f %14.1f\n", static_cast<long long>(params), mb, mb / save,
-                mb / load, mb / sha, commit * 1e3);
+    std::printf("%-10lld %10.1f %12.0f %12.0f %12.0f %10.2f %14.1f\n", static_cast<long long>(params), mb, mb / save,
+                mb / load, mb / sha, finite * 1e3, commit * 1e3);
   }
   stdfs::remove_all(dir);
   return 0;

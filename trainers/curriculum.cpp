@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "trainers/run_context.h"
+#include "trainers/stage_files.h"
 
 namespace mg {
 
@@ -46,7 +47,7 @@ std::vector<nlohmann::json> committed_records(const RunDir& run, int up_to_round
       fail_input(run.root.string() + ": round " + std::to_string(r) +
                  " is not complete, and the adaptive curriculum (improve.advance) needs it to place round " +
                  std::to_string(up_to_round + 1));
-    out.push_back(load_state(path));
+    out.push_back(committed_round_record(run, r));
   }
   return out;
 }

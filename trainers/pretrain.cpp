@@ -5,6 +5,7 @@
 
 #include "core/distributed/communicator.h"
 #include "core/distributed/grad_sync.h"
+#include "core/finite_check.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/numerics.h"
@@ -64,7 +65,7 @@ PretrainSummary summary_from_state(const nlohmann::json& state) {
 
 PretrainSummary pretrain(RunContext& ctx) {
   if (latest_good_round(ctx.run) >= 0) {
-    auto state = nlohmann::json::parse(fs::read_file(ctx.run.round(0) / "state.json"));
+    auto state = load_round_state(ctx.run, 0);
     log::info("round-0000 exists: pretraining skipped");
     return summary_from_state(state);
   }
@@ -136,6 +137,9 @@ PretrainSummary pretrain(RunContext& ctx) {
   }
   double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress.finish();
+  // Before the evaluation, which would fail on NaN scores far from the cause.
+  require_finite(module_state(*model), ErrorKind::Internal, "pretraining",
+                 "; round-0000 is not committed (training diverged: lower pretrain.lr)");
   auto e = evaluate_now(ctx, model, ctx.recipe.task.eval_prompts);
   PretrainSummary s{e.greedy, e.verdict_accuracy, e.verdict_auroc, tokens / std::max(train_secs, 1e-9), flops, train_secs};
   nlohmann::json state = {{"round", 0}, {"step", steps_done}, {"greedy", s.greedy},

@@ -6,6 +6,7 @@
 
 #include "core/checkpoint.h"
 #include "core/errors.h"
+#include "core/finite_check.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/safetensors.h"
@@ -45,6 +46,9 @@ void save_pretrain_checkpoint(const stdfs::path& dir, const PretrainProgress& pr
   std::error_code ec;
   stdfs::create_directories(dir, ec);
   if (ec) fail_input(dir.string() + ": cannot create (" + ec.message() + ")");
+  // A checkpoint to resume from must be one the loader accepts.
+  require_finite(module_state(*model), ErrorKind::Internal, "pretraining at step " + std::to_string(progress.step),
+                 "; no checkpoint is saved (training diverged: lower pretrain.lr)");
   const std::string weights = step_name(progress.step, ".safetensors");
   const std::string opt = step_name(progress.step, ".optimizer.pt");
   save_safetensors(dir / weights, module_state(*model), {{"round", "0"}, {"step", std::to_string(progress.step)}});

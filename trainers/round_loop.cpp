@@ -4,6 +4,7 @@
 #include <limits>
 #include <set>
 
+#include "core/finite_check.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/numerics.h"
@@ -19,6 +20,7 @@
 #include "trainers/round_report.h"
 #include "trainers/sample_io.h"
 #include "trainers/seeds.h"
+#include "trainers/stage_files.h"
 #include "trainers/stop_hook.h"
 #include "trainers/verify.h"
 
@@ -176,17 +178,16 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   // A peer that lacks the round that votes stops this round before it writes anything.
   if (verify_uses(imp.verify, "peers") && !fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
     for (const auto& peer : imp.verify.peers) peer_round(ctx.recipe, peer, round - 1);
+  // The previous round's weights first: if they are refused, nothing of this round is written.
+  Gpt model = make_model(ctx);
+  load_round_weights(ctx, round - 1, model);
   RoundWriter writer(ctx.run, round);
   auto dir = writer.dir();
   // The stages a killed run already finished, seen by every rank before rank 0 writes
   // anything of this round. Looked up later instead, a file rank 0 has just written would
   // send a slower rank down the resume branch, past the barrier the others wait in.
-  std::set<std::string> done;
-  for (const char* file : {"samples.jsonl", "scored.jsonl", "kept.jsonl", "model.safetensors"})
-    if (writer.has(file)) done.insert(file);
-  ctx.comm->barrier();
-  Gpt model = make_model(ctx);
-  load_round_weights(ctx, round - 1, model);
+  // A damaged one is discarded there and recomputed.
+  const std::set<std::string> done = usable_stage_files(ctx, writer);
   auto problems = round_problems(ctx, round);
   nlohmann::json times;
 
@@ -237,6 +238,8 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   } else {
     if (imp.distill.init == "base") load_round_weights(ctx, 0, model);
     distill(ctx, model, round, distill_examples(ctx, round, prompts, samples, kept, check_answers));
+    require_finite(module_state(*model), ErrorKind::Internal, "round " + std::to_string(round) + ": distillation",
+                   "; the round is not committed (training diverged: lower improve.distill.lr)");
     rank0_write(ctx, round, "distill", [&] {
       auto part = dir / "model.safetensors.part";
       save_safetensors(part, module_state(*model), {{"round", std::to_string(round)}});
@@ -277,7 +280,7 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
   for (int round = 1; round <= imp.rounds; ++round) {
     nlohmann::json record;
     if (fs::exists(ctx.run.round(round) / "state.json") && latest_good_round(ctx.run) >= round) {
-      record = nlohmann::json::parse(fs::read_file(ctx.run.round(round) / "state.json"));
+      record = committed_round_record(ctx.run, round);
       log::info("round " + std::to_string(round) + " is complete: skipped");
     } else {
       log::info("round " + std::to_string(round) + " (" + arm_label(ctx.recipe) + ", difficulty " +

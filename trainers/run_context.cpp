@@ -30,9 +30,12 @@ std::vector<Range> run_difficulties(const Recipe& recipe) {
 
 namespace {
 
-void ensure_tokenizer(RunContext& ctx) {
-  auto path = ctx.run.tokenizer();
-  if (ctx.writer() && !fs::exists(path)) {
+// Rank 0 trains the tokenizer of a new run, or checks the run's against its checksum (a
+// resume's was checked with the recipe, by inspect_run_dir; read-only commands check it here).
+void check_or_train_tokenizer(RunContext& ctx, bool create) {
+  const auto path = ctx.run.tokenizer();
+  if (!fs::exists(path)) {
+    if (!create) fail_input(path.string() + ": missing (the run has not pretrained, or the file was lost)");
     // Trained on every difficulty the run will see, so later rounds meet no unknown symbol.
     std::vector<std::string> corpus;
     uint64_t seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Tokenizer);
@@ -43,11 +46,33 @@ void ensure_tokenizer(RunContext& ctx) {
     auto tmp = path;
     tmp += ".tmp";
     Tokenizer::train(corpus, ctx.recipe.tokenizer.vocab_size, tmp.string());
+    // The checksum first: a run killed before the rename retrains the same file here.
+    set_manifest_entry(ctx.run.root, "tokenizer.model", sha256_file(tmp));
     std::filesystem::rename(tmp, path);
     fs::fsync_dir(ctx.run.root);
+    return;
   }
-  ctx.comm->barrier();
-  ctx.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(path.string()));
+  if (!create) return require_run_file_intact(ctx.run, "tokenizer.model");
+  if (check_run_file(ctx.run, "tokenizer.model") == RunFileCheck::Unlisted) {
+    log::warn(path.string() + ": had no checksum (a run written before it had one); recording it now");
+    record_run_file(ctx.run, "tokenizer.model");
+  }
+}
+
+void ensure_tokenizer(RunContext& ctx, bool create) {
+  bool ok = true;
+  std::string why;
+  if (ctx.writer()) {
+    try {
+      check_or_train_tokenizer(ctx, create);
+    } catch (const Error& e) {
+      if (ctx.comm->world_size() == 1) throw;
+      ok = false;
+      why = e.what();
+    }
+  }
+  ctx.comm->agree(ok, ok ? "checking the tokenizer" : why);
+  ctx.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(ctx.run.tokenizer().string()));
 }
 
 // A run carried on with other numerics than its last round's is still a right run, but not
@@ -57,7 +82,12 @@ void warn_if_numerics_changed(const RunContext& ctx) {
   if (last < 0) return;
   auto path = ctx.run.round(last) / "state.json";
   if (!fs::exists(path)) return;
-  auto state = load_state(path);  // checked by the round's MANIFEST already
+  nlohmann::json state;
+  try {
+    state = load_round_state(ctx.run, last);
+  } catch (const Error&) {
+    return;  // a damaged state is reported, naming the file, where the round is used
+  }
   if (!state.contains("numerics")) return;
   if (auto change = numerics_change(state["numerics"], numerics_here(ctx.device, ctx.recipe.run.threads)))
     log::warn("round " + std::to_string(last) + " was computed with other numerics (" + *change +
@@ -107,13 +137,16 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
   if (create && ctx.writer()) warn_if_numerics_changed(ctx);
   ctx.task = make_task(recipe.task);
   ctx.metrics = std::make_unique<MetricsLog>(ctx.run.metrics(), ctx.writer());
-  ensure_tokenizer(ctx);
+  ensure_tokenizer(ctx, create);
   return ctx;
 }
 
 RunContext open_existing_run(const std::string& run_dir, const std::vector<std::string>& overrides) {
   auto path = std::filesystem::path(run_dir) / "recipe.yaml";
   if (!fs::exists(path)) fail_input(run_dir + ": not a run directory (no recipe.yaml)");
+  RunDir run;
+  run.root = run_dir;
+  require_run_file_intact(run, "recipe.yaml");
   Recipe recipe = load_recipe(path.string(), overrides);
   recipe.run.dir = run_dir;
   if (!fs::exists(std::filesystem::path(run_dir) / "tokenizer.model"))
@@ -135,7 +168,7 @@ void load_round_weights(const RunContext& ctx, int round, Gpt& model) {
 void load_round_weights(const RunDir& run, int round, Gpt& model, const torch::Device& device) {
   auto dir = run.round(round);
   std::string problem;
-  if (!verify_manifest(dir, &problem)) fail_input(dir.string() + ": checkpoint failed its checksum: " + problem);
+  if (!verify_round(run, round, &problem)) fail_input(dir.string() + ": checkpoint failed its checksum: " + problem);
   auto state = load_safetensors(dir / "model.safetensors");
   load_module_state(*model, state, (dir / "model.safetensors").string());
   model->to(device);

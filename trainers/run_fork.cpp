@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/manifest.h"
@@ -35,12 +36,19 @@ void fork_from(const Recipe& recipe, const std::string& from) {
     fail_input("--from " + from + ": its pretraining differs in " + keys);
   }
   std::string problem;
-  if (!verify_manifest(src / "round-0000", &problem)) fail_input(from + "/round-0000: " + problem);
+  RunDir src_run;
+  src_run.root = src;
+  if (!verify_round(src_run, 0, &problem)) fail_input(from + "/round-0000: " + problem);
+  if (!fs::exists(src_run.tokenizer())) fail_input(src_run.tokenizer().string() + ": missing");
+  require_run_file_intact(src_run, "tokenizer.model");
   if (fs::exists(dst / "recipe.yaml")) return;  // already forked: resume as usual
   inspect_run_dir(recipe);                        // refuses a foreign non-empty directory
   stdfs::create_directories(dst);
   stdfs::copy(src / "round-0000", dst / "round-0000.tmp", stdfs::copy_options::recursive);
   stdfs::copy_file(src / "tokenizer.model", dst / "tokenizer.model", stdfs::copy_options::overwrite_existing);
+  RunDir dst_run;
+  dst_run.root = dst;
+  record_run_file(dst_run, "tokenizer.model");
   stdfs::rename(dst / "round-0000.tmp", dst / "round-0000");
   fs::write_file_atomic(dst / "LATEST", "round-0000\n");
   fs::write_file_atomic(dst / "recipe.yaml", recipe_to_yaml(recipe));

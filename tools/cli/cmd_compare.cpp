@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 
+#include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/metrics.h"
@@ -49,7 +50,7 @@ Action add_compare(CLI::App& app) {
       std::string label = dir.filename().string();
       double before = -1;
       if (fs::exists(dir / "round-0000" / "state.json"))
-        before = nlohmann::json::parse(fs::read_file(dir / "round-0000" / "state.json")).value("greedy", -1.0);
+        before = load_state(dir / "round-0000" / "state.json").value("greedy", -1.0);
       for (auto& [round, r] : by_round) {
         r["run"] = label;
         rows.push_back(r);

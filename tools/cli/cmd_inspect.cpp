@@ -6,6 +6,7 @@
 //           Hugging Face model directory
 //   schedule  an adaptive curriculum's difficulty per round, as overrides that replay it
 //   slices  per round, where the filter kept answers and where it dropped them, by slice
+#include <algorithm>
 #include <iostream>
 
 #include "core/checkpoint.h"
@@ -118,6 +119,13 @@ Action add_sample(CLI::App& app) {
   sub->add_option("--best-of", *best_of, "sample N answers, self-verify them, print the best")->check(CLI::Range(1, 1024));
   return [a, prompt, best_of]() -> int {
     auto [ctx, model] = open_round(*a);
+    // A character the tokenizer never saw becomes <unk>, and the answer to it is noise.
+    for (char c : *prompt) {
+      const auto ids = ctx.tokenizer->encode(std::string(1, c));
+      if (ids.empty() || std::find(ids.begin(), ids.end(), ctx.tokenizer->unk_id()) != ids.end())
+        fail_input("--prompt: the character '" + std::string(1, c) + "' is not in the run's vocabulary (a " +
+                   ctx.recipe.task.name + " prompt such as '" + ctx.task->generate(0, 0, difficulty_for_round(ctx.recipe, 0)).prompt + "' is)");
+    }
     GenerateRequest req;
     req.prompts = {*prompt};
     req.samples = *best_of;

@@ -2,6 +2,7 @@
 // once: one "error: ..." line on stderr, exit 2 for bad input, 1 for an internal failure.
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <vector>
 
 #include "core/errors.h"
@@ -33,6 +34,19 @@ int main(int argc, char** argv) {
   add(mg::cli::add_slices);
   add(mg::cli::add_compare);
   add(mg::cli::add_recipe);
+  // CLI11 reads an unknown first word as a stray argument and says "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto& [sub, action] : commands) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      known = known || sub->get_name() == argv[1];
+    }
+    if (!known) {
+      std::cerr << "error: unknown command '" << argv[1] << "' (one of: " << names << ")" << std::endl;
+      return 2;
+    }
+  }
   if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   try {
     for (auto& [sub, action] : commands)
