@@ -1,7 +1,7 @@
 // CPU ranks launched by torchrun or srun, over c10d's Gloo process group (PyTorch's "gloo"
 // backend), its ranks meeting through the launch's TCPStore. MPI cannot serve these ranks:
 // they were not started by mpirun. Collectives run on Gloo's worker threads; the calling
-// thread polls for completion with a deadline, as the MPI backend does, so a rank that is
+// thread waits for completion with a deadline, as the MPI backend does, so a rank that is
 // alive but stuck makes the others fail instead of hang. A rank that dies closes its
 // connections, and a rank waiting on it in a collective fails at once.
 #ifdef MINDGAP_HAVE_GLOO
@@ -153,13 +153,16 @@ class GlooCommunicator final : public Communicator {
   // Waits for `work` until `deadline`; its failure (a peer gone, Gloo's own timeout) or the
   // deadline passing marks the communicator broken and throws mg::Error naming `what`.
   void finish(const Work& work, const char* what, Clock::time_point deadline) {
-    if (!poll_until([&] { return work->isCompleted(); }, deadline)) {
-      broken_ = true;
-      fail_timeout(rank_, what, timeout_s_);
-    }
+    // A blocking wait on the work's condition variable, which Gloo's worker thread signals:
+    // unlike MPI, Gloo progresses on its own threads, so polling would only burn a core.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     try {
-      work->wait();
+      work->wait(std::max(left, std::chrono::milliseconds(1)));
     } catch (const std::exception& e) {
+      if (!work->isCompleted()) {  // c10d gave up waiting, the collective is still in flight
+        broken_ = true;
+        fail_timeout(rank_, what, timeout_s_);
+      }
       fail(what, e);
     }
   }
