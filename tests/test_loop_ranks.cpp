@@ -1,6 +1,6 @@
-// Data parallelism of the loop on CPU ranks: a 2-rank round (mpirun) keeps the same samples
-// and the same filtered set, with the same gap metrics, as the 1-rank round from the same
-// round-0000. Prompts are sharded by rank and gathered; seeds depend on (seed, round, prompt,
+// Data parallelism of the loop on CPU ranks: a 2-rank round (mpirun, or torchrun over Gloo)
+// keeps the same samples and the same filtered set, with the same gap metrics, as the 1-rank
+// round from the same round-0000. Prompts are sharded by rank and gathered; seeds depend on (seed, round, prompt,
 // sample) only.
 #include <nlohmann/json.hpp>
 
@@ -20,9 +20,22 @@ std::string mpirun_env() {
          "timeout 120 mpirun -np 2 --oversubscribe --bind-to none";
 }
 
-// One round from a shared round-0000 on 1 rank and on 2 (mpirun), with `overrides`: the two
-// runs must keep the same samples, scores, kept set (and check answers) and metrics.
-void same_round_on_two_ranks(const std::string& name, const std::string& overrides) {
+#if defined(MINDGAP_HAVE_GLOO) && defined(MG_TORCHRUN)
+// torchrun inside a test: no launcher variables of an outer job; a free port of its own.
+std::string torchrun_env() {
+  return "env -u RANK -u WORLD_SIZE -u LOCAL_RANK -u MASTER_ADDR -u MASTER_PORT -u OMPI_COMM_WORLD_RANK "
+         "-u OMPI_COMM_WORLD_SIZE OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1 timeout -k 5 120 " MG_TORCHRUN
+         " --standalone --nnodes=1 --nproc_per_node=2 --max-restarts=0 --no-python";
+}
+#endif
+
+// One round from a shared round-0000 on 1 rank and on 2 (started by `launcher`), with
+// `overrides`: the two runs must keep the same samples, scores, kept set (and check answers)
+// and metrics.
+// `expect_launch` is what rank 0 must report: "<launcher>, communicating over <backend>".
+void same_round_on_two_ranks(const std::string& name, const std::string& overrides,
+                             const std::string& launcher = mpirun_env(),
+                             const std::string& expect_launch = "mpirun, communicating over mpi") {
   auto scratch = mg::testing::scratch_dir(name);
   auto base = scratch / "base", one = scratch / "one", two = scratch / "two";
   const std::string rounds = " improve.rounds=1" + overrides;
@@ -30,11 +43,14 @@ void same_round_on_two_ranks(const std::string& name, const std::string& overrid
   auto res = run_mindgap("improve " + micro_recipe() + " --from " + base.string() + " run.dir=" + one.string() + rounds,
                          scratch);
   ASSERT_EQ(res.code, 0) << res.err;
-  std::string cmd = mpirun_env() + " " + std::string(MG_BINARY_DIR) + "/mindgap improve " + micro_recipe() +
+  std::string cmd = launcher + " " + std::string(MG_BINARY_DIR) + "/mindgap improve " + micro_recipe() +
                     " --from " + base.string() + " run.dir=" + two.string() + rounds + " > " +
-                    (scratch / "mpi.txt").string() + " 2>&1";
+                    (scratch / "ranks.txt").string() + " 2>&1";
   int status = std::system(cmd.c_str());
-  ASSERT_EQ(status, 0) << mg::fs::read_file(scratch / "mpi.txt");
+  ASSERT_EQ(status, 0) << mg::fs::read_file(scratch / "ranks.txt");
+  EXPECT_NE(mg::fs::read_file(scratch / "ranks.txt").find("2 ranks launched by " + expect_launch),
+            std::string::npos)
+      << mg::fs::read_file(scratch / "ranks.txt");
 
   EXPECT_EQ(mg::fs::read_file(one / "round-0001" / "samples.jsonl"),
             mg::fs::read_file(two / "round-0001" / "samples.jsonl"));
@@ -67,4 +83,13 @@ TEST(LoopRanks, TwoRanksAdoptTheSameAnswersAsOne) {
   same_round_on_two_ranks("ranks_adopt",
                           " improve.verify.method=equivalent improve.verify.split=2 improve.filter.method=threshold"
                           " improve.filter.adopt=true improve.sampling.temperature=0");
+}
+
+// The same round with the 2 CPU ranks started by torchrun: they communicate over Gloo.
+TEST(LoopRanks, TorchrunRanksKeepTheSameSetAsOne) {
+#if defined(MINDGAP_HAVE_GLOO) && defined(MG_TORCHRUN)
+  same_round_on_two_ranks("ranks_torchrun", "", torchrun_env(), "torchrun, communicating over gloo");
+#else
+  GTEST_SKIP() << "this build has no Gloo communicator or no torchrun was found (see docs/launching.md)";
+#endif
 }

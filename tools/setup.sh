@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mindgap needs on a fresh Debian machine, and reuses what is already there:
-#  - Debian -dev packages (yaml-cpp, SentencePiece, Open MPI, GoogleTest, CLI11, nlohmann-json, spdlog/fmt)
+#  - Debian -dev packages (yaml-cpp, SentencePiece, Open MPI, gloo headers, GoogleTest, CLI11,
+#    nlohmann-json, spdlog/fmt)
 #  - the PyPI torch wheel (libtorch with its CMake config) in a venv cached outside the clone,
 #    with matplotlib (gap.png) and transformers (the test of `mindgap export --format hf`).
 # Prints the venv's python path on the last line of stdout.
@@ -16,7 +17,7 @@ log() { echo "[setup] $*" >&2; }
 debian_packages=(
   libyaml-cpp-dev libsentencepiece-dev sentencepiece libopenmpi-dev openmpi-bin
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libssl-dev zlib1g-dev pkg-config cmake g++ ccache
+  libgloo-dev libssl-dev zlib1g-dev pkg-config cmake g++ ccache
 )
 missing=()
 for p in "${debian_packages[@]}"; do

@@ -106,6 +106,9 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
   ctx.device = pick_device(recipe.run.device, ranks.local_rank);
   ctx.precision = pick_precision(recipe.run.precision, ctx.device);
   ctx.comm = make_communicator(ranks, ctx.device, recipe.run.dist_timeout_s);
+  if (ctx.comm->world_size() > 1 && ctx.comm->rank() == 0)
+    log::info(std::to_string(ctx.comm->world_size()) + " ranks launched by " + ranks.launcher + ", communicating over " +
+              ctx.comm->backend());
   // Every rank checks the directory before rank 0 changes anything; then all agree.
   bool ok = true;
   std::string why;

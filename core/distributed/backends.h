@@ -10,6 +10,9 @@ std::unique_ptr<Communicator> make_single_communicator();
 #ifdef MINDGAP_HAVE_MPI
 std::unique_ptr<Communicator> make_mpi_communicator(const RankInfo& info, double timeout_s);
 #endif
+#ifdef MINDGAP_HAVE_GLOO
+std::unique_ptr<Communicator> make_gloo_communicator(const RankInfo& info, double timeout_s);
+#endif
 #ifdef MINDGAP_HAVE_NCCL
 std::unique_ptr<Communicator> make_nccl_communicator(const RankInfo& info, const torch::Device& device,
                                                      double timeout_s);

@@ -46,14 +46,20 @@ std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torc
     fail_input("CUDA ranks need NCCL, and this mindgap was built without it (needs CUDA and MPI)");
 #endif
   }
+  if (info.launcher == "mpirun") {
 #ifdef MINDGAP_HAVE_MPI
-  if (info.launcher != "mpirun")
-    fail_input(std::to_string(info.world_size) + " CPU ranks launched by " + info.launcher +
-               ": CPU ranks communicate over MPI, launch them with mpirun");
-  return dist::make_mpi_communicator(info, timeout_s);
+    return dist::make_mpi_communicator(info, timeout_s);
 #else
-  fail_input("world size " + std::to_string(info.world_size) +
-             " needs MPI, and this mindgap was built without it (MINDGAP_MPI=OFF or no MPI found)");
+    fail_input(std::to_string(info.world_size) + " CPU ranks launched by mpirun need MPI, and this mindgap was "
+               "built without it (MINDGAP_MPI=OFF or no MPI found)");
+#endif
+  }
+#ifdef MINDGAP_HAVE_GLOO
+  return dist::make_gloo_communicator(info, timeout_s);
+#else
+  fail_input(std::to_string(info.world_size) + " CPU ranks launched by " + info.launcher +
+             " need Gloo, and this mindgap was built without it (MINDGAP_GLOO=OFF, or no gloo headers: "
+             "install libgloo-dev); launch CPU ranks with mpirun instead");
 #endif
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // One interface for the collectives of data-parallel rounds, whatever carries them: nothing
-// (one process), MPI (CPU ranks) or NCCL (one GPU per rank). Every rank must call the same
+// (one process), MPI (CPU ranks under mpirun), Gloo (CPU ranks under torchrun or srun) or
+// NCCL (one GPU per rank). Every rank must call the same
 // collectives in the same order; a collective a rank skips leaves the others waiting.
 #include <functional>
 #include <memory>
@@ -36,7 +37,7 @@ class Communicator {
   virtual int rank() const = 0;
   virtual int world_size() const = 0;
   // In place; float32, float64 and int64 on every backend (NCCL also takes bf16/fp16, MPI
-  // int32). A tensor on another device than the backend's is staged through it.
+  // and Gloo int32). A tensor on another device than the backend's is staged through it.
   virtual void all_reduce_sum(torch::Tensor& t) = 0;
   // Sum / world_size; floating-point tensors only.
   void all_reduce_mean(torch::Tensor& t);
@@ -49,17 +50,19 @@ class Communicator {
   // Variable-length buffers (empty allowed), one per rank, in rank order.
   virtual std::vector<std::string> all_gather_bytes(const std::string& mine) = 0;
   virtual void barrier() = 0;
-  virtual std::string backend() const = 0;  // "single" | "mpi" | "nccl"
+  virtual std::string backend() const = 0;  // "single" | "mpi" | "gloo" | "nccl"
   // Every rank calls with its own success flag; if any rank failed, every rank throws
   // mg::Error naming the failed rank(s), so all ranks take the same branch afterwards.
   void agree(bool ok, const std::string& what);
-  // Ends the whole job from a failing rank (MPI_Abort / ncclCommAbort), so that no other rank
-  // waits forever in a collective.
+  // Ends the whole job from a failing rank (MPI_Abort / ncclCommAbort; under Gloo the rank
+  // exits, which breaks its peers' connections and makes torchrun stop the others), so that
+  // no other rank waits forever in a collective.
   [[noreturn]] virtual void abort(int code) = 0;
 };
 
 // world_size 1 -> "single" (no MPI_Init); a CUDA device -> NCCL (the unique id travels over
-// MPI under mpirun, over a c10d TCPStore at MASTER_ADDR:MASTER_PORT under torchrun); else MPI.
+// MPI under mpirun, over a c10d TCPStore at MASTER_ADDR:MASTER_PORT under torchrun or srun);
+// CPU ranks -> MPI under mpirun, Gloo (meeting through that TCPStore) under torchrun or srun.
 // Every collective of a multi-rank communicator throws mg::Error when the other ranks have not
 // joined it within `timeout_s` seconds (run_or_abort then ends the job).
 std::unique_ptr<Communicator> make_communicator(const RankInfo& info, const torch::Device& device,

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "core/distributed/hostlist.h"
 #include "core/errors.h"
 
 namespace mg {
@@ -64,12 +65,70 @@ RankInfo from_torchrun() {
   return info;
 }
 
+unsigned long parse_ulong(const char* name, const std::string& value) {
+  unsigned long out = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, out);
+  if (value.empty() || ec != std::errc() || ptr != end)
+    fail_input(std::string(name) + "='" + value + "' is not a non-negative integer");
+  return out;
+}
+
+// Slurm numbers its special steps (batch script, extern, interactive, pending) from the top
+// of the 32-bit range down; srun's steps count up from 0.
+constexpr unsigned long kFirstSpecialStep = 0xFFFFFFF0UL;
+
+const char* step_id_var() {
+  if (env("SLURM_STEP_ID")) return "SLURM_STEP_ID";
+  if (env("SLURM_STEPID")) return "SLURM_STEPID";  // older Slurm
+  return nullptr;
+}
+
+bool in_srun_step() {
+  const char* var = step_id_var();
+  if (var == nullptr || !env("SLURM_PROCID")) return false;
+  return parse_ulong(var, *env(var)) < kFirstSpecialStep;
+}
+
+RankInfo from_slurm() {
+  const char* size_var = env("SLURM_STEP_NUM_TASKS") ? "SLURM_STEP_NUM_TASKS" : "SLURM_NTASKS";
+  RankInfo info = read_ranks("srun", size_var, "SLURM_PROCID", "SLURM_LOCALID");
+  if (auto v = env("MASTER_ADDR")) {
+    if (v->empty()) fail_input("MASTER_ADDR is set but empty");
+    info.master_addr = *v;
+  } else {
+    const char* list_var = nullptr;
+    for (const char* name : {"SLURM_STEP_NODELIST", "SLURM_JOB_NODELIST", "SLURM_NODELIST"})
+      if (env(name)) {
+        list_var = name;
+        break;
+      }
+    if (list_var == nullptr)
+      fail_input("an srun launch needs SLURM_JOB_NODELIST (or MASTER_ADDR) to find rank 0's node");
+    info.master_addr = dist::first_host(*env(list_var), list_var);
+  }
+  if (auto v = env("MASTER_PORT")) {
+    info.master_port = parse_int("MASTER_PORT", *v, 1, 65535);
+  } else {
+    const char* job = env("SLURM_JOB_ID") ? "SLURM_JOB_ID" : env("SLURM_JOBID") ? "SLURM_JOBID" : nullptr;
+    if (job == nullptr) fail_input("an srun launch without MASTER_PORT needs SLURM_JOB_ID to choose the port");
+    const char* step = step_id_var();
+    info.master_port = slurm_default_port(parse_ulong(job, *env(job)), parse_ulong(step, *env(step)));
+  }
+  return info;
+}
+
 }  // namespace
 
 RankInfo discover_ranks() {
   if (env("OMPI_COMM_WORLD_RANK") || env("OMPI_COMM_WORLD_SIZE")) return from_open_mpi();
   if (env("RANK") || env("WORLD_SIZE")) return from_torchrun();
+  if (in_srun_step()) return from_slurm();
   return RankInfo{};
+}
+
+int slurm_default_port(unsigned long job_id, unsigned long step_id) {
+  return static_cast<int>(10000 + 10 * (job_id % 2000) + step_id % 10);
 }
 
 }  // namespace mg

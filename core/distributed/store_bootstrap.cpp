@@ -4,9 +4,9 @@
 #include <thread>
 #include <vector>
 
-#if __has_include(<torch/csrc/distributed/c10d/TCPStore.hpp>)
+#ifdef MG_HAVE_TCPSTORE
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#define MG_HAVE_TCPSTORE 1
 #endif
 
 #include "core/errors.h"
@@ -21,9 +21,14 @@ bool have_tcp_store() {
 #endif
 }
 
-std::string share_over_store(const RankInfo& info, const std::string& key,
-                             const std::function<std::string()>& make_payload, std::chrono::milliseconds timeout) {
 #ifdef MG_HAVE_TCPSTORE
+std::string error_text(const std::exception& e) {
+  if (auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
+  return e.what();
+}
+
+c10::intrusive_ptr<c10d::Store> open_store(const RankInfo& info, const std::string& name,
+                                           std::chrono::milliseconds timeout) {
   if (info.master_addr.empty() || info.master_port == 0)
     fail_input("a " + info.launcher + " launch of " + std::to_string(info.world_size) +
                " ranks needs MASTER_ADDR and MASTER_PORT");
@@ -34,24 +39,36 @@ std::string share_over_store(const RankInfo& info, const std::string& key,
   opts.isServer = info.rank == 0 && !agent_store;
   opts.waitWorkers = false;
   opts.timeout = timeout;
-  // A restarted torchrun attempt must not read the previous attempt's value.
   const char* attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
-  std::string full_key = "mindgap/" + key + "/" + (attempt ? attempt : "0");
   try {
-    c10d::TCPStore store(info.master_addr, opts);
+    auto store = c10::make_intrusive<c10d::TCPStore>(info.master_addr, opts);
+    return c10::make_intrusive<c10d::PrefixStore>("mindgap/" + name + "/" + (attempt ? attempt : "0"), store);
+  } catch (const std::exception& e) {
+    fail_internal("rank " + std::to_string(info.rank) + ": cannot " + (opts.isServer ? "serve" : "reach") +
+                  " the rendezvous store at " + info.master_addr + ":" + std::to_string(info.master_port) + ": " +
+                  error_text(e));
+  }
+}
+#endif
+
+std::string share_over_store(const RankInfo& info, const std::string& key,
+                             const std::function<std::string()>& make_payload, std::chrono::milliseconds timeout) {
+#ifdef MG_HAVE_TCPSTORE
+  auto store = open_store(info, key, timeout);
+  try {
     std::string payload;
     if (info.rank == 0) {
       payload = make_payload();
-      store.set(full_key, std::vector<uint8_t>(payload.begin(), payload.end()));
+      store->set("payload", std::vector<uint8_t>(payload.begin(), payload.end()));
     } else {
-      auto bytes = store.get(full_key);  // waits for rank 0, up to the timeout
+      auto bytes = store->get("payload");  // waits for rank 0, up to the timeout
       payload.assign(bytes.begin(), bytes.end());
     }
     // Rank 0 may serve the store: it leaves only when every rank has read.
-    store.add(full_key + "/read", 1);
+    store->add("read", 1);
     if (info.rank == 0) {
       auto deadline = std::chrono::steady_clock::now() + timeout;
-      while (store.add(full_key + "/read", 0) < info.world_size) {
+      while (store->add("read", 0) < info.world_size) {
         if (std::chrono::steady_clock::now() > deadline)
           fail_internal("timed out waiting for every rank to read '" + key + "' from the store");
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -60,7 +77,7 @@ std::string share_over_store(const RankInfo& info, const std::string& key,
     return payload;
   } catch (const c10::Error& e) {
     fail_internal("rank " + std::to_string(info.rank) + ": store at " + info.master_addr + ":" +
-                  std::to_string(info.master_port) + " failed: " + e.what_without_backtrace());
+                  std::to_string(info.master_port) + " failed: " + error_text(e));
   }
 #else
   (void)key;

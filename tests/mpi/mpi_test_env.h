@@ -1,6 +1,6 @@
 #pragma once
-// The main of an MPI test binary (run as `mpirun -np 2 <binary>`): one communicator for the
-// whole process (MPI can be initialised once), every rank runs every test in the same order,
+// The main of a multi-rank test binary (run as `mpirun -np 2 <binary>`, or under torchrun
+// with Gloo): one communicator for the whole process (MPI can be initialised once), every rank runs every test in the same order,
 // and the binary fails when a test failed on any rank.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -26,7 +26,8 @@ inline int run_mpi_tests(int argc, char** argv) {
   torch::manual_seed(0);
   auto info = discover_ranks();
   if (info.world_size < 2) {
-    std::fprintf(stderr, "this test needs several ranks: run it as `mpirun -np 2 %s`\n", argv[0]);
+    std::fprintf(stderr, "this test needs several ranks: run it as `mpirun -np 2 %s` (or torchrun --no-python)\n",
+                 argv[0]);
     return 1;
   }
   auto owned = make_communicator(info, torch::Device(torch::kCPU));
@@ -35,7 +36,7 @@ inline int run_mpi_tests(int argc, char** argv) {
   auto any = torch::tensor({static_cast<int64_t>(failed)});
   owned->all_reduce_sum(any);
   comm_slot() = nullptr;
-  owned.reset();  // MPI_Finalize, reached by every rank
+  owned.reset();  // MPI_Finalize (or Gloo's shutdown), reached by every rank
   return any.item<int64_t>() == 0 ? 0 : 1;
 }
 

@@ -1,5 +1,5 @@
-// The MPI communicator's collectives on CPU ranks (mpirun -np 2). Expected values are written
-// for any world size W.
+// The CPU communicators' collectives on 2 ranks: MPI under mpirun -np 2, Gloo under torchrun
+// --nproc_per_node=2 (the same binary). Expected values are written for any world size W.
 #include <chrono>
 #include <thread>
 
@@ -12,7 +12,7 @@ using mg::testing::comm;
 
 TEST(Communicator, IdentifiesItself) {
   auto info = mg::discover_ranks();
-  EXPECT_EQ(comm().backend(), "mpi");
+  EXPECT_EQ(comm().backend(), info.launcher == "mpirun" ? "mpi" : "gloo");
   EXPECT_EQ(comm().rank(), info.rank);
   EXPECT_EQ(comm().world_size(), info.world_size);
 }
@@ -122,8 +122,9 @@ TEST(Communicator, AgreeNamesEveryFailedRank) {
   }
 }
 
-TEST(Communicator, SecondCommunicatorSharesMpi) {
+TEST(Communicator, SecondCommunicatorWorksBesideTheFirst) {
   // MPI is already initialised by the first: the second neither re-initialises nor finalises.
+  // Gloo: the second meets under its own keys of the launch's store.
   auto second = mg::make_communicator(mg::discover_ranks(), torch::Device(torch::kCPU));
   auto t = torch::ones({2}, torch::kInt64);
   second->all_reduce_sum(t);
