@@ -54,7 +54,8 @@ class Gpt(nn.Module):
                 std = 0.02 / math.sqrt(2 * n_layer) if name.endswith("proj.weight") else 0.02
                 nn.init.normal_(p, 0.0, std)
 
-    def forward(self, tokens):
+    def hidden(self, tokens):
+        """The final-norm hidden states, before the (tied) unembedding."""
         t = tokens.shape[1]
         x = self.wte(tokens)
         if self.wpe is not None:
@@ -62,4 +63,7 @@ class Gpt(nn.Module):
         rope = rope_tables(t, self.head_dim) if self.pos == "rope" else None
         for blk in self.blocks:
             x = blk(x, rope)
-        return F.linear(self.ln_f(x), self.wte.weight)
+        return self.ln_f(x)
+
+    def forward(self, tokens):
+        return F.linear(self.hidden(tokens), self.wte.weight)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from bench_model_ref import Gpt, rope_tables  # noqa: E402  (the same GPT as mindgap's, in PyTorch)
+from bench_model_ref import Gpt  # noqa: E402  (the same GPT as mindgap's, in PyTorch)
 
 DTYPES = {"F32": torch.float32, "I64": torch.int64}
 
@@ -67,22 +67,11 @@ def main():
     clip = meta["grad_clip"]
     vocab = meta["vocab"]
 
-    def hidden(x):
-        # Gpt.forward with the unembedding left out (it is applied at scored positions only).
-        t = x.shape[1]
-        h = model.wte(x)
-        if model.wpe is not None:
-            h = h + model.wpe.weight[:t]
-        rope = rope_tables(t, model.head_dim) if model.pos == "rope" else None
-        for blk in model.blocks:
-            h = blk(h, rope)
-        return model.ln_f(h)
-
     def step(b):
         opt.zero_grad(set_to_none=True)
         w = b["weights"].reshape(-1)
         idx = w.nonzero().reshape(-1)
-        h = hidden(b["inputs"]).reshape(-1, meta["d_model"]).index_select(0, idx)
+        h = model.hidden(b["inputs"]).reshape(-1, meta["d_model"]).index_select(0, idx)
         logits = F.linear(h, model.wte.weight)
         nll = F.cross_entropy(logits, b["targets"].reshape(-1).index_select(0, idx), reduction="none")
         loss = (nll * w.index_select(0, idx)).sum() / w.sum()
