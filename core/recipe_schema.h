@@ -137,6 +137,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("replay", i.distill.replay, between(0.0, 1.0));
       v.field("init", i.distill.init, one_of({"previous", "base"}));
       v.field("accumulate", i.distill.accumulate);
+      v.field("max_loss_ratio", i.distill.max_loss_ratio, at_least(0.0));
     });
     v.field("pass_k", i.pass_k, at_least(1));
     v.field("stop_when_relative_gap_below", i.stop_when_relative_gap_below);
@@ -150,6 +151,7 @@ void visit_recipe(Recipe& r, V& v) {
     v.field("threads", u.threads, between(1, 256));
     v.field("dist_timeout_s", u.dist_timeout_s, between(1.0, 86400.0));
     v.field("overlap_grad_sync", u.overlap_grad_sync);
+    v.field("nonfinite", u.nonfinite, one_of({"stop", "skip"}));
   });
 }
 

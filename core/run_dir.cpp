@@ -4,10 +4,23 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/run_lock.h"
 
 namespace mg {
 
 namespace stdfs = std::filesystem;
+
+namespace {
+
+// Empty but for the lock file that a writer takes before it writes anything.
+bool empty_but_lock(const stdfs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(dir, ec))
+    if (e.path().filename() != kRunLockFile) return false;
+  return true;
+}
+
+}  // namespace
 
 stdfs::path RunDir::round(int r) const {
   char name[32];
@@ -36,7 +49,7 @@ RunDir inspect_run_dir(const Recipe& recipe) {
       fail_input(rd.root.string() + ": cannot resume: the recipe differs from the run's recipe.yaml in " +
                  keys + " (use another run.dir, or the same values)");
     }
-  } else if (stdfs::exists(rd.root, ec) && !stdfs::is_empty(rd.root, ec)) {
+  } else if (stdfs::exists(rd.root, ec) && !empty_but_lock(rd.root)) {
     fail_input(rd.root.string() + ": run.dir is not empty and holds no recipe.yaml; refusing to write into it");
   }
   return rd;
