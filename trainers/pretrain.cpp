@@ -11,6 +11,7 @@
 #include "core/progress.h"
 #include "core/safetensors.h"
 #include "models/flops.h"
+#include "trainers/committed_state.h"
 #include "trainers/evaluate.h"
 #include "trainers/optimizer.h"
 #include "trainers/pretrain_checkpoint.h"
@@ -64,7 +65,7 @@ PretrainSummary summary_from_state(const nlohmann::json& state) {
 
 PretrainSummary pretrain(RunContext& ctx) {
   if (latest_good_round(ctx.run) >= 0) {
-    auto state = nlohmann::json::parse(fs::read_file(ctx.run.round(0) / "state.json"));
+    auto state = read_committed_state(ctx.run, 0);
     log::info("round-0000 exists: pretraining skipped");
     return summary_from_state(state);
   }

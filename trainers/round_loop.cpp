@@ -10,6 +10,7 @@
 #include "core/plot.h"
 #include "core/safetensors.h"
 #include "core/stop_signal.h"
+#include "trainers/committed_state.h"
 #include "trainers/curriculum.h"
 #include "trainers/distill.h"
 #include "trainers/evaluate.h"
@@ -295,7 +296,7 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
   for (int round = 1; round <= imp.rounds; ++round) {
     nlohmann::json record;
     if (fs::exists(ctx.run.round(round) / "state.json") && latest_good_round(ctx.run) >= round) {
-      record = nlohmann::json::parse(fs::read_file(ctx.run.round(round) / "state.json"));
+      record = read_committed_state(ctx.run, round);
       log::info("round " + std::to_string(round) + " is complete: skipped");
     } else {
       stop_point(*ctx.comm, "before round " + std::to_string(round));
