@@ -1,18 +1,21 @@
 #pragma once
 // One exception type for everything a user should read: caught once in main, printed as
-// "error: <message>", exit code 2 for bad input and 1 for an internal failure.
+// "error: <message>", exit code 2 for bad input and 1 for an internal failure; a run stopped by
+// SIGINT or SIGTERM at a safe point exits 130 or 143, as a shell reports those signals.
 #include <stdexcept>
 #include <string>
 
 namespace mg {
 
-enum class ErrorKind { BadInput = 2, Internal = 1 };
+enum class ErrorKind { BadInput = 2, Internal = 1, Interrupted = 130, Terminated = 143 };
 
 class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   ErrorKind kind() const { return kind_; }
   int exit_code() const { return static_cast<int>(kind_); }
+  // Stopped on request (a signal), not failed.
+  bool stopped() const { return kind_ == ErrorKind::Interrupted || kind_ == ErrorKind::Terminated; }
 
  private:
   ErrorKind kind_;

@@ -36,6 +36,30 @@ void MetricsLog::write(nlohmann::json record) {
   fs::append_line(path_, record.dump());
 }
 
+int MetricsLog::drop(const std::function<bool(const nlohmann::json&)>& stale) {
+  if (!writer_ || !fs::exists(path_)) return 0;
+  std::istringstream lines(fs::read_file(path_));
+  std::string line, kept;
+  int dropped = 0;
+  while (std::getline(lines, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    bool drop_it = j.is_discarded() || !j.is_object();
+    try {
+      drop_it = drop_it || stale(j);
+    } catch (const nlohmann::json::exception&) {  // a field of another type than ours: not our row
+    }
+    if (drop_it) {
+      ++dropped;
+      continue;
+    }
+    kept += line;
+    kept += '\n';
+  }
+  if (dropped) fs::write_file_atomic(path_, kept);
+  return dropped;
+}
+
 std::vector<nlohmann::json> read_metrics(const stdfs::path& path) {
   std::string text = fs::read_file(path);
   std::vector<nlohmann::json> records;

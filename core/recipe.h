@@ -118,6 +118,10 @@ struct DistillConfig {
   // Also train on the samples every earlier round of the run kept (a curriculum keeps
   // training on the lengths it has passed), not only on this round's.
   bool accumulate = false;
+  // A round whose distillation loss ends (mean of its last steps) above this many times its
+  // first step's loss has diverged and is not committed; 0: no check. Chosen from
+  // measurements (docs/reliability.md).
+  double max_loss_ratio = 2.5;
 };
 
 // A curriculum that moves on when the model has mastered a length, judged without labels: after
@@ -155,6 +159,9 @@ struct RunConfig {
   double dist_timeout_s = 600;
   // Gradients all-reduced bucket by bucket while the backward pass still runs (false: after it).
   bool overlap_grad_sync = true;
+  // A training step with a non-finite loss or gradient norm: stop (an error naming the stage,
+  // round and step) or skip (drop the update, count it).
+  std::string nonfinite = "stop";
 };
 
 struct Recipe {

@@ -127,7 +127,9 @@ std::vector<std::string> result_changing_differences(const Recipe& a, const Reci
   // float rounding, like a change of run.threads.
   static const std::set<std::string> free_keys = {"run.dir", "run.threads", "run.dist_timeout_s",
                                                   "run.overlap_grad_sync", "improve.rounds",
-                                                  "improve.stop_when_relative_gap_below"};
+                                                  "improve.stop_when_relative_gap_below",
+                                                  // Guards that only decide whether to go on.
+                                                  "improve.distill.max_loss_ratio", "run.nonfinite"};
   auto fa = flatten_recipe(a), fb = flatten_recipe(b);
   std::vector<std::string> diff;
   for (const auto& [k, v] : fa)

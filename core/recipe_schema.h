@@ -248,6 +248,8 @@ void visit_recipe(Recipe& r, V& v) {
               "each round fine-tunes the previous round's model, or round-0000's");
       v.field("accumulate", i.distill.accumulate,
               "also train on what every earlier round kept (a curriculum keeps the lengths it has passed)");
+      v.field("max_loss_ratio", i.distill.max_loss_ratio, at_least(0.0),
+              "a round whose distillation loss ends above this multiple of where it began is not committed (0: off)");
     });
     v.field("pass_k", i.pass_k, at_least(1), "k of pass@k; at most samples_per_prompt");
     v.field("stop_when_relative_gap_below", i.stop_when_relative_gap_below,
@@ -269,6 +271,8 @@ void visit_recipe(Recipe& r, V& v) {
             "seconds a collective waits for the other ranks before the job ends naming the stuck rank");
     v.field("overlap_grad_sync", u.overlap_grad_sync,
             "all-reduce gradients bucket by bucket during the backward pass (false: after it)");
+    v.field("nonfinite", u.nonfinite, one_of({"stop", "skip"}),
+            "a non-finite loss or gradient norm stops the run, or skips that update and counts it; may change on resume");
   });
 }
 

@@ -6,10 +6,23 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/manifest.h"
+#include "core/run_lock.h"
 
 namespace mg {
 
 namespace stdfs = std::filesystem;
+
+namespace {
+
+// Empty but for the lock file that a writer takes before it writes anything.
+bool empty_but_lock(const stdfs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(dir, ec))
+    if (e.path().filename() != kRunLockFile) return false;
+  return true;
+}
+
+}  // namespace
 
 stdfs::path RunDir::round(int r) const {
   char name[32];
@@ -94,7 +107,7 @@ RunDir inspect_run_dir(const Recipe& recipe) {
                  keys + " (use another run.dir, or the same values)");
     }
     check_tokenizer_before_resume(rd);
-  } else if (stdfs::exists(rd.root, ec) && !stdfs::is_empty(rd.root, ec)) {
+  } else if (stdfs::exists(rd.root, ec) && !empty_but_lock(rd.root)) {
     fail_input(rd.root.string() + ": run.dir is not empty and holds no recipe.yaml; refusing to write into it");
   }
   return rd;

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/runtime.h"
+#include "core/sanitizer_defaults.h"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);

@@ -84,6 +84,13 @@ PretrainSummary pretrain(RunContext& ctx) {
   }
   if (ctx.comm->world_size() > 1) broadcast_parameters(*model, *ctx.comm);
   const PretrainProgress from = resumed.value_or(PretrainProgress{});
+  // Rows a killed run logged after the checkpoint this run starts from (and any row of a
+  // later round: they are all redone): this run writes them again.
+  ctx.metrics->drop([&from](const nlohmann::json& row) {
+    const std::string kind = row.value("kind", "");
+    return kind == "round" || ((kind == "pretrain_step" || kind == "eval") && row.value("step", 0) > from.step);
+  });
+  int skipped = from.skipped;
   if (resumed) log::info("resuming pretraining after step " + std::to_string(from.step) + " (its checkpoint in " +
                          partial_dir.filename().string() + ")");
   log::info("pretraining " + std::to_string(model->num_parameters()) + " parameters for " +
@@ -103,19 +110,22 @@ PretrainSummary pretrain(RunContext& ctx) {
     for (int i = 0; i < cfg.batch; ++i)
       batch.push_back(pretrain_example(*ctx.task, ctx.recipe, seed, static_cast<uint64_t>(step), static_cast<uint64_t>(i), difficulty));
     double lr = scheduled_lr(cfg.lr, step, cfg.steps, cfg.warmup, cfg.min_lr_ratio);
-    auto r = train_step(ctx, model, *optimizer, batch, {}, cfg.grad_accum, lr, cfg.grad_clip);
+    auto r = train_step(ctx, model, *optimizer, batch, {}, cfg.grad_accum, lr, cfg.grad_clip, {"pretrain", 0, step + 1});
+    skipped += r.skipped ? 1 : 0;
     auto tok_t = torch::tensor({static_cast<double>(r.tokens)}, torch::kFloat64);
     ctx.comm->all_reduce_sum(tok_t);
     tokens += tok_t[0].item<double>();
     flops += tok_t[0].item<double>() * flops_token;
-    loss_avg = step == from.step ? r.loss : 0.95 * loss_avg + 0.05 * r.loss;
+    if (!r.skipped) loss_avg = step == from.step ? r.loss : 0.95 * loss_avg + 0.05 * r.loss;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char extra[128];
     std::snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss_avg, tokens / std::max(secs, 1e-9));
     progress.update(step + 1, extra);
     if ((step + 1) % cfg.log_every == 0)
       ctx.metrics->write({{"kind", "pretrain_step"}, {"step", step + 1}, {"loss", r.loss}, {"lr", lr},
-                          {"grad_norm", r.grad_norm}, {"tokens_per_s", tokens / std::max(secs, 1e-9)}, {"flops", flops}});
+                          {"grad_norm", r.grad_norm}, {"tokens_per_s", tokens / std::max(secs, 1e-9)}, {"flops", flops},
+                          {"nonfinite_skipped", skipped}});
+    if ((step + 1) % cfg.log_every == 0) maybe_stop_after(0, "log" + std::to_string(step + 1));
     if ((step + 1) % cfg.eval_every == 0 && step + 1 < cfg.steps) {
       auto e = evaluate_now(ctx, model, eval_prompts_during);
       log::info("eval at step " + std::to_string(step + 1) + ": greedy " + std::to_string(e.greedy) +
@@ -130,7 +140,7 @@ PretrainSummary pretrain(RunContext& ctx) {
                   std::to_string(cfg.stop_at_greedy) + ": pretraining stops at step " + std::to_string(steps_done));
         break;
       }
-      if (ctx.writer()) save_pretrain_checkpoint(partial_dir, {step + 1, tokens, flops, secs}, model, *optimizer);
+      if (ctx.writer()) save_pretrain_checkpoint(partial_dir, {step + 1, tokens, flops, secs, skipped}, model, *optimizer);
       ctx.comm->barrier();
       maybe_stop_after(0, "step" + std::to_string(step + 1));
     }
@@ -147,6 +157,7 @@ PretrainSummary pretrain(RunContext& ctx) {
                           {"tokens_per_s", s.tokens_per_s}, {"flops", s.flops}, {"seconds", s.seconds},
                           {"tokens", tokens}, {"device", ctx.device.str()}, {"precision", ctx.precision},
                           {"world_size", ctx.comm->world_size()}, {"parameters", model->num_parameters()},
+                          {"nonfinite_skipped", skipped},
                           {"numerics", numerics_here(ctx.device, ctx.recipe.run.threads)}};
   ctx.metrics->write({{"kind", "eval"}, {"step", steps_done}, {"greedy", s.greedy}, {"verdict_acc", s.verdict_accuracy},
                       {"verdict_auroc", s.verdict_auroc}, {"seconds", train_secs}, {"flops", flops}, {"final", true}});

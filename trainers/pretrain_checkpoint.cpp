@@ -54,7 +54,8 @@ void save_pretrain_checkpoint(const stdfs::path& dir, const PretrainProgress& pr
   save_safetensors(dir / weights, module_state(*model), {{"round", "0"}, {"step", std::to_string(progress.step)}});
   save_optimizer(dir / opt, optimizer);
   nlohmann::json index = {{"step", progress.step}, {"tokens", progress.tokens}, {"flops", progress.flops},
-                          {"seconds", progress.seconds}, {"model", weights}, {"optimizer", opt}};
+                          {"seconds", progress.seconds}, {"nonfinite_skipped", progress.skipped},
+                          {"model", weights}, {"optimizer", opt}};
   fs::write_file_atomic(dir / kIndex, index.dump(2));
   remove_checkpoint_files(dir, progress.step);
 }
@@ -70,6 +71,7 @@ std::optional<PretrainProgress> load_pretrain_checkpoint(const stdfs::path& dir,
     p.tokens = index.at("tokens").get<double>();
     p.flops = index.at("flops").get<double>();
     p.seconds = index.at("seconds").get<double>();
+    p.skipped = index.value("nonfinite_skipped", 0);
     auto weights = dir / index.at("model").get<std::string>();
     load_module_state(*model, load_safetensors(weights), weights.string());
     model->to(device);

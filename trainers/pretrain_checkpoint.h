@@ -16,6 +16,7 @@ namespace mg {
 struct PretrainProgress {
   int step = 0;  // steps done
   double tokens = 0, flops = 0, seconds = 0;
+  int skipped = 0;  // steps dropped for non-finite numbers (run.nonfinite=skip)
 };
 
 // pretrain-<step>.safetensors and pretrain-<step>.optimizer.pt, then pretrain.json naming

@@ -10,6 +10,7 @@
 #include "core/numerics.h"
 #include "core/plot.h"
 #include "core/safetensors.h"
+#include "core/stop_signal.h"
 #include "trainers/curriculum.h"
 #include "trainers/distill.h"
 #include "trainers/evaluate.h"
@@ -165,11 +166,13 @@ nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
 }
 
 // Saves a stage's output on rank 0 once it is complete, then every rank moves on together.
+// The boundary is a safe point: a signal stops the run here, every file whole.
 template <class F>
 void rank0_write(RunContext& ctx, int round, const std::string& stage, F&& write) {
   if (ctx.writer()) write();
   ctx.comm->barrier();
   maybe_stop_after(round, stage);
+  stop_point(*ctx.comm, "in round " + std::to_string(round) + " after " + stage);
 }
 
 nlohmann::json run_one_round(RunContext& ctx, int round) {
@@ -181,6 +184,11 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   // The previous round's weights first: if they are refused, nothing of this round is written.
   Gpt model = make_model(ctx);
   load_round_weights(ctx, round - 1, model);
+  // Rows a killed run wrote for this round (or later ones) before committing it: this run
+  // writes them again.
+  ctx.metrics->drop([round](const nlohmann::json& row) {
+    return row.value("kind", "") == "round" && row.value("round", -1) >= round;
+  });
   RoundWriter writer(ctx.run, round);
   auto dir = writer.dir();
   // The stages a killed run already finished, seen by every rank before rank 0 writes
@@ -231,18 +239,25 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
 
   t = Clock::now();
   const std::vector<std::string> prompts = prompt_texts(problems);
+  DistillSummary distilled;
   if (done.count("model.safetensors")) {
-    auto state = load_safetensors(dir / "model.safetensors");
+    std::map<std::string, std::string> meta;
+    auto state = load_safetensors(dir / "model.safetensors", &meta);
     load_module_state(*model, state, (dir / "model.safetensors").string());
     model->to(ctx.device);
+    distilled = distill_summary_from(meta);
   } else {
     if (imp.distill.init == "base") load_round_weights(ctx, 0, model);
-    distill(ctx, model, round, distill_examples(ctx, round, prompts, samples, kept, check_answers));
+    distilled = distill(ctx, model, round, distill_examples(ctx, round, prompts, samples, kept, check_answers));
+    // Before anything of it is saved: every rank saw the same (all-reduced) losses.
+    refuse_divergence(distilled, imp.distill.max_loss_ratio, round);
     require_finite(module_state(*model), ErrorKind::Internal, "round " + std::to_string(round) + ": distillation",
                    "; the round is not committed (training diverged: lower improve.distill.lr)");
     rank0_write(ctx, round, "distill", [&] {
       auto part = dir / "model.safetensors.part";
-      save_safetensors(part, module_state(*model), {{"round", std::to_string(round)}});
+      auto meta = distill_metadata(distilled);
+      meta["round"] = std::to_string(round);
+      save_safetensors(part, module_state(*model), meta);
       std::filesystem::rename(part, dir / "model.safetensors");
     });
   }
@@ -257,11 +272,14 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   Range d = round_difficulty(ctx, round);
   record["difficulty"] = {d.lo, d.hi};
   if (imp.filter.adopt) record.update(adopted_metrics(kept, check_answers));
+  record["distill"] = {{"start_loss", distilled.start_loss}, {"end_loss", distilled.end_loss},
+                       {"nonfinite_skipped", distilled.skipped}};
   record["greedy"] = held_out_accuracy(ctx, model, round);
   times["eval"] = since(t);
   times["round"] = since(t_round);
   record["seconds"] = times;
   ctx.metrics->write(record);
+  maybe_stop_after(round, "metrics");  // the row is written, the round not yet committed
   // state.json only, not metrics.jsonl: how this round's floats were rounded.
   record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);
   rank0_write(ctx, round, "commit", [&] {
@@ -283,6 +301,7 @@ std::vector<nlohmann::json> run_rounds(RunContext& ctx) {
       record = committed_round_record(ctx.run, round);
       log::info("round " + std::to_string(round) + " is complete: skipped");
     } else {
+      stop_point(*ctx.comm, "before round " + std::to_string(round));
       log::info("round " + std::to_string(round) + " (" + arm_label(ctx.recipe) + ", difficulty " +
                 difficulty_label(round_difficulty(ctx, round)) + ")");
       record = run_one_round(ctx, round);

@@ -95,6 +95,28 @@ void warn_if_numerics_changed(const RunContext& ctx) {
               "differently)");
 }
 
+// Rank 0 takes the run's lock before anything of the run is written; under mpirun every rank
+// learns of a refusal and fails with it, instead of waiting for a rank 0 that has left.
+void take_run_lock(RunContext& ctx) {
+  std::string refused;
+  if (ctx.writer()) {
+    try {
+      inspect_run_dir(ctx.recipe);  // a directory that is refused anyway gets no lock file
+      ctx.lock = std::make_unique<RunLock>(ctx.recipe.run.dir);
+    } catch (const Error& e) {
+      refused = e.what();
+    }
+  }
+  if (ctx.comm->world_size() > 1) {
+    auto from_rank0 = ctx.comm->all_gather_bytes(refused)[0];
+    if (!ctx.writer() && !from_rank0.empty()) refused = "rank 0 could not open the run: " + from_rank0;
+    // Every rank fails here together: leave MPI in order (a communicator destroyed while the
+    // error unwinds would end the job with MPI_Abort and exit 1 instead of this error's 2).
+    if (!from_rank0.empty()) ctx.comm.reset();
+  }
+  if (!refused.empty()) fail_input(refused);
+}
+
 }  // namespace
 
 RunContext open_run(const Recipe& recipe, bool create, const std::string& from) {
@@ -109,6 +131,7 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
   if (ctx.comm->world_size() > 1 && ctx.comm->rank() == 0)
     log::info(std::to_string(ctx.comm->world_size()) + " ranks launched by " + ranks.launcher + ", communicating over " +
               ctx.comm->backend());
+  if (create) take_run_lock(ctx);
   // Every rank checks the directory before rank 0 changes anything; then all agree.
   bool ok = true;
   std::string why;
@@ -139,7 +162,8 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
   ctx.comm->agree(ok, ok ? "opening the run directory" : why);
   if (create && ctx.writer()) warn_if_numerics_changed(ctx);
   ctx.task = make_task(recipe.task);
-  ctx.metrics = std::make_unique<MetricsLog>(ctx.run.metrics(), ctx.writer());
+  // A reader never touches metrics.jsonl, not even to end a line a writer is still writing.
+  ctx.metrics = std::make_unique<MetricsLog>(ctx.run.metrics(), create && ctx.writer());
   ensure_tokenizer(ctx, create);
   return ctx;
 }

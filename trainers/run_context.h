@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "core/recipe.h"
 #include "core/run_dir.h"
+#include "core/run_lock.h"
 #include "core/tasks/task.h"
 #include "core/tokenizer.h"
 #include "models/gpt.h"
@@ -25,12 +26,15 @@ struct RunContext {
   std::unique_ptr<Task> task;
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<MetricsLog> metrics;
+  std::unique_ptr<RunLock> lock;  // held by the writer (rank 0) of a run opened to write
   bool writer() const { return comm->rank() == 0; }
 };
 
 // Validates the run directory on every rank, creates it on rank 0, picks the device and the
 // thread count, trains or reloads the tokenizer. `create` = false opens an existing run as it
-// is, for reading (its recipe may be overridden for an offline study).
+// is, for reading (its recipe may be overridden for an offline study): no lock, no writes.
+// `create` = true takes the run's lock on rank 0 first (core/run_lock.h): a second writer is
+// refused with BadInput on every rank.
 // `from` (optional) forks the new run from another run's round-0000 first (rank 0 does it).
 RunContext open_run(const Recipe& recipe, bool create = true, const std::string& from = "");
 // Opens an existing run directory from its own recipe.yaml (eval, gap, sample, compare).

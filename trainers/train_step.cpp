@@ -1,18 +1,42 @@
 #include "trainers/train_step.h"
 
+#include <cmath>
+#include <csignal>
+#include <limits>
 #include <optional>
 
 #include "core/distributed/grad_sync.h"
 #include "core/distributed/overlapped_grad_sync.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "core/stop_signal.h"
 #include "trainers/autocast.h"
 #include "trainers/loss.h"
 #include "trainers/optimizer.h"
+#include "trainers/stop_hook.h"
 
 namespace mg {
 
+std::string StepPlace::describe() const {
+  return stage + ", round " + std::to_string(round) + ", step " + std::to_string(step);
+}
+
+bool accept_step(double loss, double grad_norm, const std::string& policy, const StepPlace& place) {
+  if (std::isfinite(loss) && std::isfinite(grad_norm)) return true;
+  const std::string what = "non-finite training numbers in " + place.describe() + " (loss " + std::to_string(loss) +
+                           ", gradient norm " + std::to_string(grad_norm) + ")";
+  if (policy == "skip") {
+    log::warn(what + ": the step is skipped (run.nonfinite=skip)");
+    return false;
+  }
+  fail_internal(what + ": training stopped before the update, nothing of the step was kept. The usual cause is a "
+                "learning rate too high for the model (pretrain.lr, improve.distill.lr); run.nonfinite=skip "
+                "skips such steps instead and counts them");
+}
+
 StepResult train_step(RunContext& ctx, Gpt& model, torch::optim::Optimizer& optimizer,
                       const std::vector<Example>& global_batch, const std::vector<float>& example_weights,
-                      int grad_accum, double lr, double grad_clip) {
+                      int grad_accum, double lr, double grad_clip, const StepPlace& place) {
   const int W = ctx.comm->world_size(), rank = ctx.comm->rank();
   std::vector<std::vector<Example>> micro(grad_accum);
   std::vector<std::vector<float>> micro_w(grad_accum);
@@ -30,9 +54,14 @@ StepResult train_step(RunContext& ctx, Gpt& model, torch::optim::Optimizer& opti
     local_weight += batches.back().weights.sum().item<double>();
     out.tokens += batches.back().tokens;
   }
-  auto totals = torch::tensor({local_weight, 0.0}, torch::kFloat64);
+  // The second slot says whether a rank was signalled: the step is the job's safe point,
+  // agreed at no extra cost.
+  const int signal = stop_signal_received();
+  auto totals = torch::tensor({local_weight, signal ? 1.0 : 0.0}, torch::kFloat64);
   ctx.comm->all_reduce_sum(totals);
+  if (totals[1].item<double>() > 0) stop_at(signal ? signal : SIGTERM, "in " + place.describe() + " (before it)");
   const double total_weight = std::max(totals[0].item<double>(), 1e-12);
+  const bool poison = inject_nonfinite(place.stage, place.round, place.step);
 
   model->train();
   optimizer.zero_grad();
@@ -44,6 +73,7 @@ StepResult train_step(RunContext& ctx, Gpt& model, torch::optim::Optimizer& opti
     if (overlap && m + 1 == batches.size()) sync.emplace(*model, *ctx.comm);
     AutocastScope autocast(ctx.precision, ctx.device.is_cuda());
     auto wl = weighted_loss(model, batches[m], ctx.device);
+    if (poison) wl.sum = wl.sum * std::numeric_limits<double>::quiet_NaN();
     // Scaled by W because gradients are averaged over ranks below.
     (wl.sum * (static_cast<double>(W) / total_weight)).backward();
     local_loss += wl.sum.item<double>();
@@ -55,11 +85,16 @@ StepResult train_step(RunContext& ctx, Gpt& model, torch::optim::Optimizer& opti
     all_reduce_gradients(*model, *ctx.comm);  // a rank with no examples joins with zeros
   }
   out.grad_norm = clip_gradients(*model, grad_clip);
-  set_lr(optimizer, lr);
-  optimizer.step();
   auto loss_t = torch::tensor({local_loss}, torch::kFloat64);
   ctx.comm->all_reduce_sum(loss_t);
   out.loss = loss_t[0].item<double>() / total_weight;
+  if (!accept_step(out.loss, out.grad_norm, ctx.recipe.run.nonfinite, place)) {
+    optimizer.zero_grad();
+    out.skipped = true;
+    return out;
+  }
+  set_lr(optimizer, lr);
+  optimizer.step();
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/recipe.h"
 #include "core/run_dir.h"
+#include "core/stop_signal.h"
 #include "tools/cli/commands.h"
 #include "trainers/pretrain.h"
 #include "trainers/round_loop.h"
@@ -37,6 +38,8 @@ Action add_recipe_command(CLI::App& app, const char* name, const char* help, Sta
                 (rd.resumed ? " would be resumed" : " would be created"));
       return 0;
     }
+    // From here on SIGINT/SIGTERM stop the run at its next safe point (exit 130/143).
+    install_stop_handlers();
     // Looked at before open_run, which writes recipe.yaml when it forks.
     const bool existed = fs::exists(std::filesystem::path(recipe.run.dir) / "recipe.yaml");
     RunContext ctx = open_run(recipe, /*create=*/true, *from);
@@ -45,10 +48,17 @@ Action add_recipe_command(CLI::App& app, const char* name, const char* help, Sta
     if (stages == Stages::RoundsOnly && latest_good_round(ctx.run) < 0)
       fail_input(ctx.run.root.string() + ": no round-0000 to improve on: run `mindgap pretrain` first");
     // A rank that fails ends the whole job (no other rank is left waiting in a collective).
-    run_or_abort(*ctx.comm, [&] {
-      if (stages != Stages::RoundsOnly) pretrain(ctx);
-      if (stages != Stages::PretrainOnly) run_rounds(ctx);
-    });
+    try {
+      run_or_abort(*ctx.comm, [&] {
+        if (stages != Stages::RoundsOnly) pretrain(ctx);
+        if (stages != Stages::PretrainOnly) run_rounds(ctx);
+      });
+    } catch (const Error& e) {
+      // A signal stops every rank at the same safe point: they leave MPI together, in order,
+      // so that each exits 130/143 rather than through MPI_Abort.
+      if (e.stopped()) ctx.comm.reset();
+      throw;
+    }
     return 0;
   };
 }

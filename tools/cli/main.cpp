@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "core/runtime.h"
+#include "core/sanitizer_defaults.h"
 #include "tools/cli/commands.h"
 #include "tools/parse_args.h"
 
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
       if (sub->parsed()) return action();
     return 2;
   } catch (const mg::Error& e) {
-    std::cerr << "error: " << e.what() << std::endl;
+    std::cerr << (e.stopped() ? "stopped: " : "error: ") << e.what() << std::endl;
     return e.exit_code();
   } catch (const c10::Error& e) {
     std::cerr << "error: internal (torch): " << e.what_without_backtrace() << std::endl;
