@@ -18,7 +18,9 @@ Decoder::Decoder(Gpt model, int64_t batch, int64_t max_len, torch::Device device
 
 torch::Tensor Decoder::next_logits(const torch::Tensor& tokens, const torch::Tensor& positions,
                                    const torch::Tensor& mask) {
-  torch::NoGradGuard no_grad;
+  // Inference mode, not just no-grad: no version counters or view tracking on the many small
+  // tensors of a decoding step (the cache it allocates is only ever touched in here).
+  c10::InferenceMode inference;
   const bool was_training = model_->is_training();
   model_->eval();
   torch::Tensor h;
@@ -78,6 +80,9 @@ torch::Tensor Decoder::prefill(const std::vector<std::vector<int>>& prompts) {
     auto real_key = k >= pad.view({batch_, 1, 1});                // [B,1,P]
     mask = ((real_key & (k <= q)) | (k == q)).unsqueeze(1);       // [B,1,P,P]
     mask = mask.to(device_);
+    // Every later step's mask is a prefix of this one: real keys of each row, over all slots.
+    auto all_slots = torch::arange(cache_.capacity(), torch::TensorOptions().dtype(torch::kInt64)).unsqueeze(0);
+    step_mask_ = (all_slots >= pad.unsqueeze(1)).view({batch_, 1, 1, cache_.capacity()}).to(device_);
   }
   return next_logits(tok.to(device_), positions.to(device_), mask);
 }
@@ -95,10 +100,7 @@ torch::Tensor Decoder::step(const torch::Tensor& tokens) {
                " of learned positions");
   auto positions = (slot - pad_).unsqueeze(1);  // [B,1]
   torch::Tensor mask;
-  if (any_pad_) {
-    auto k = torch::arange(slot + 1, pad_.options()).unsqueeze(0);  // [1,L+1]
-    mask = (k >= pad_.unsqueeze(1)).view({batch_, 1, 1, slot + 1});
-  }
+  if (any_pad_) mask = step_mask_.narrow(3, 0, slot + 1);
   return next_logits(tokens.to(device_).view({batch_, 1}), positions, mask);
 }
 

@@ -41,6 +41,7 @@ class Decoder {
   torch::Device device_;
   KvCache cache_;
   torch::Tensor pad_;   // [B] int64 on device: pad slots in front of row i
+  torch::Tensor step_mask_;  // bool [B,1,1,capacity]: key slot is a real token of the row (when any_pad_)
   bool any_pad_ = false;
   int64_t min_pad_ = 0;  // the longest row's pad count (0): bounds learned positions
 };

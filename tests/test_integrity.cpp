@@ -222,7 +222,7 @@ TEST_F(Integrity, OptimizerSaveOverTheFileSizeLimitIsACleanError) {
   EXPECT_EXIT(std::_Exit(save_under_file_limit(dir_)), ::testing::ExitedWithCode(0), "");
 }
 
-// The disk-full case of the issue itself, where this machine lets a test mount a tmpfs.
+// The disk-full case during pretraining, where this machine lets a test mount a tmpfs.
 TEST_F(Integrity, OptimizerSaveOnAFullTmpfsIsACleanError) {
   auto mnt = dir_ / "small";
   stdfs::create_directories(mnt);

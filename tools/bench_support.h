@@ -97,12 +97,15 @@ class CoProcess {
     to_ = ::fdopen(in[1], "w");
     from_ = ::fdopen(out[0], "r");
     auto first = read_line();
+    greeting_ = first;
     if (first.rfind("ready", 0) != 0) {
       why = "reference did not start (python with torch missing?): " + first.substr(0, 120);
       return false;
     }
     return true;
   }
+  // The reference's first line ("ready" and whatever it adds, e.g. what it could not load).
+  const std::string& greeting() const { return greeting_; }
   std::string ask(const std::string& line) {
     std::fprintf(to_, "%s\n", line.c_str());
     std::fflush(to_);
@@ -129,6 +132,7 @@ class CoProcess {
     return s;
   }
   pid_t pid_ = -1;
+  std::string greeting_;
   FILE* to_ = nullptr;
   FILE* from_ = nullptr;
 };

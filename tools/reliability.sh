@@ -21,7 +21,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/mg_reliability.XXXXXX")
 log=$scratch/log.txt
 rows=()
 failed=0
-# The small recipe: tiny_addition, 150 pretraining steps, 2 rounds of 64 prompts.
+# A small recipe: tiny_addition, 150 pretraining steps, 2 rounds of 64 prompts.
 tiny=(recipes/tiny_addition.yaml pretrain.steps=150 pretrain.stop_at_greedy=2 improve.rounds=2
       improve.prompts_per_round=64 improve.distill.steps=60 task.eval_prompts=200 run.threads=1)
 micro=(tests/data/micro_addition.yaml pretrain.eval_every=4)

@@ -38,10 +38,10 @@ std::vector<std::vector<std::string>> generate_answers(Gpt& model, const Tokeniz
     std::vector<std::vector<int>> out(B);
     std::vector<char> done(B, 0);
     int64_t remaining = B;
+    auto params = kernels::uniform_params(B, req.sampling.temperature, req.sampling.top_k, req.sampling.top_p,
+                                          req.sampling.min_p, seed_t, torch::zeros({B}, seed_t.options()));
     for (int t = 0; t < max_new && remaining > 0; ++t) {
-      auto offset = torch::full({B}, t, torch::kInt64).to(device);
-      auto params = kernels::uniform_params(B, req.sampling.temperature, req.sampling.top_k, req.sampling.top_p,
-                                            req.sampling.min_p, seed_t, offset);
+      params.offset.fill_(t);  // the step: each row's Philox stream advances with it
       auto tokens = kernels::sample(logits, params).tokens;
       auto host = tokens.to(torch::kCPU);
       auto acc = host.accessor<int64_t, 1>();
