@@ -39,23 +39,36 @@ std::vector<CurriculumPosition> curriculum_positions(const Recipe& recipe, const
   return out;
 }
 
+namespace {
+
+// Round r's record, needed to place round `placing`.
+nlohmann::json committed_record(const RunDir& run, int r, int placing) {
+  if (!fs::exists(run.round(r) / "state.json"))
+    fail_input(run.root.string() + ": round " + std::to_string(r) +
+               " is not complete, and the adaptive curriculum (improve.advance) needs it to place round " +
+               std::to_string(placing));
+  return committed_round_record(run, r);
+}
+
+// The positions of rounds 1..round of ctx's run, from the records of rounds 1..round-1, each
+// read from disk once per process (RunContext::committed_rounds).
+std::vector<CurriculumPosition> positions_up_to(const RunContext& ctx, int round) {
+  auto& known = ctx.committed_rounds;
+  for (int r = static_cast<int>(known.size()) + 1; r < round; ++r) known.push_back(committed_record(ctx.run, r, round));
+  return curriculum_positions(ctx.recipe, std::vector<nlohmann::json>(known.begin(), known.begin() + (round - 1)));
+}
+
+}  // namespace
+
 std::vector<nlohmann::json> committed_records(const RunDir& run, int up_to_round) {
   std::vector<nlohmann::json> out;
-  for (int r = 1; r <= up_to_round; ++r) {
-    auto path = run.round(r) / "state.json";
-    if (!fs::exists(path))
-      fail_input(run.root.string() + ": round " + std::to_string(r) +
-                 " is not complete, and the adaptive curriculum (improve.advance) needs it to place round " +
-                 std::to_string(up_to_round + 1));
-    out.push_back(committed_round_record(run, r));
-  }
+  for (int r = 1; r <= up_to_round; ++r) out.push_back(committed_record(run, r, up_to_round + 1));
   return out;
 }
 
 Range round_difficulty(const RunContext& ctx, int round) {
   if (round <= 0 || !adaptive_curriculum(ctx.recipe)) return difficulty_for_round(ctx.recipe, round);
-  auto positions = curriculum_positions(ctx.recipe, committed_records(ctx.run, round - 1));
-  return curriculum_steps(ctx.recipe)[positions.back().step];
+  return curriculum_steps(ctx.recipe)[positions_up_to(ctx, round).back().step];
 }
 
 std::vector<Range> difficulties_so_far(const RunContext& ctx, int round) {
@@ -70,7 +83,7 @@ std::vector<Range> difficulties_so_far(const RunContext& ctx, int round) {
   add(difficulty_for_round(ctx.recipe, 0));
   if (round <= 0) return out;
   const auto steps = curriculum_steps(ctx.recipe);
-  auto positions = curriculum_positions(ctx.recipe, committed_records(ctx.run, round - 1));
+  auto positions = positions_up_to(ctx, round);
   for (int s = 0; s <= positions.back().step; ++s) add(steps[s]);
   return out;
 }

@@ -39,8 +39,9 @@ std::vector<CurriculumPosition> curriculum_positions(const Recipe& recipe, const
 // first that is not complete.
 std::vector<nlohmann::json> committed_records(const RunDir& run, int up_to_round);
 
-// The difficulty of round `round` of this run (0 = pretraining). Adaptive: reads rounds
-// 1..round-1 from disk, which must be complete; past a complete curriculum, the last step.
+// The difficulty of round `round` of this run (0 = pretraining). Adaptive: from the records of
+// rounds 1..round-1, which must be complete, each read from disk the first time a call needs
+// it (RunContext::committed_rounds); past a complete curriculum, the last step.
 Range round_difficulty(const RunContext& ctx, int round);
 
 // The difficulties held-out accuracy is measured at after round `round`: pretraining's range and

@@ -69,7 +69,7 @@ VerdictEval verdict_eval(Gpt& model, const Tokenizer& tokenizer, const Task& tas
   // Candidate i is correct for even i, a near miss for odd i: balanced classes.
   std::vector<double> scores, labels;
   VerdictRequest req;
-  req.method = verify.method == "score" ? "score" : "mc";
+  req.method = verify_method(verify.method) == VerifyMethod::Score ? VerifyMethod::Score : VerifyMethod::Mc;
   req.format = verify.format;
   std::vector<bool> truth;
   for (size_t i = comm.rank(); i < problems.size(); i += comm.world_size()) {

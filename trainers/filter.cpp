@@ -20,21 +20,19 @@ using Key = std::pair<int, int>;  // (prompt, sample)
 
 Key key_of(const ScoredSample& s) { return {s.prompt, s.sample}; }
 
-void validate_config(const FilterConfig& c) {
-  static const std::set<std::string> methods{"quantile", "best_of_n", "threshold",
-                                             "reweight", "none", "oracle"};
-  if (!methods.count(c.method)) fail_input("filter.method: unknown method '" + c.method + "'");
+// The method to run, once the config is known to be usable.
+FilterMethod validate_config(const FilterConfig& c) {
+  const FilterMethod method = filter_method(c.method);
   if (c.scope != "per_prompt" && c.scope != "global")
     fail_input("filter.scope: must be per_prompt or global, got '" + c.scope + "'");
-  if (c.method == "quantile" && !(c.keep > 0.0 && c.keep <= 1.0))
+  if (method == FilterMethod::Quantile && !(c.keep > 0.0 && c.keep <= 1.0))
     fail_input("filter.keep: must be in (0, 1], got " + std::to_string(c.keep));
-  if (c.method == "reweight" && !(c.temperature > 0.0 && std::isfinite(c.temperature)))
+  if (method == FilterMethod::Reweight && !(c.temperature > 0.0 && std::isfinite(c.temperature)))
     fail_input("filter.temperature: must be > 0, got " + std::to_string(c.temperature));
-  if (c.method == "threshold" && !std::isfinite(c.threshold))
+  if (method == FilterMethod::Threshold && !std::isfinite(c.threshold))
     fail_input("filter.threshold: must be a finite number");
+  return method;
 }
-
-bool reads_scores(const std::string& method) { return method != "none" && method != "oracle"; }
 
 // Indices of `samples` sorted by (prompt, sample), after checking the pairs are unique and,
 // where the method reads them, that the scores are numbers.
@@ -42,7 +40,7 @@ std::vector<size_t> sorted_order(const std::vector<ScoredSample>& samples, bool 
   std::vector<size_t> order(samples.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return key_of(samples[a]) < key_of(samples[b]); });
+            [&](size_t a, size_t b) { return ByPromptSample{}(samples[a], samples[b]); });
   for (size_t i = 0; i < order.size(); ++i) {
     const ScoredSample& s = samples[order[i]];
     check(s.prompt >= 0 && s.sample >= 0, "filter: negative prompt or sample index");
@@ -104,18 +102,12 @@ void add_reweighted(const std::vector<ScoredSample>& samples, const std::vector<
     out.push_back({samples[idx[j]].prompt, samples[idx[j]].sample, e[j] * scale});
 }
 
-void sort_kept(std::vector<Kept>& kept) {
-  std::sort(kept.begin(), kept.end(), [](const Kept& a, const Kept& b) {
-    return std::make_pair(a.prompt, a.sample) < std::make_pair(b.prompt, b.sample);
-  });
-}
-
 }  // namespace
 
 std::vector<Kept> filter_samples(const std::vector<ScoredSample>& samples, const FilterConfig& config) {
-  validate_config(config);
-  const std::string& method = config.method;
-  const std::vector<size_t> order = sorted_order(samples, reads_scores(method));
+  const FilterMethod method = validate_config(config);
+  // The control arms read no score.
+  const std::vector<size_t> order = sorted_order(samples, !is_control_arm(method));
   const auto groups = prompt_groups(samples, order);
   auto group_indices = [&](const std::pair<size_t, size_t>& g) {
     return std::vector<size_t>(order.begin() + static_cast<long>(g.first),
@@ -126,17 +118,22 @@ std::vector<Kept> filter_samples(const std::vector<ScoredSample>& samples, const
   };
 
   std::vector<Kept> kept;
-  if (method == "none" || method == "oracle" || method == "threshold") {
+  switch (method) {
+  case FilterMethod::None:
+  case FilterMethod::Oracle:
+  case FilterMethod::Threshold:
     for (size_t i : order) {
       const ScoredSample& s = samples[i];
-      const bool take = method == "none" ? true
-                        : method == "oracle" ? s.correct
-                                             : s.score >= config.threshold;
+      const bool take = method == FilterMethod::None     ? true
+                        : method == FilterMethod::Oracle ? s.correct
+                                                         : s.score >= config.threshold;
       if (take) keep_one(kept, i);
     }
-  } else if (method == "best_of_n") {
+    break;
+  case FilterMethod::BestOfN:
     for (const auto& g : groups) keep_one(kept, top_by_score(samples, group_indices(g), 1).front());
-  } else if (method == "quantile") {
+    break;
+  case FilterMethod::Quantile:
     if (config.scope == "global") {
       for (size_t i : top_by_score(samples, order, quantile_count(config.keep, order.size())))
         keep_one(kept, i);
@@ -147,16 +144,16 @@ std::vector<Kept> filter_samples(const std::vector<ScoredSample>& samples, const
           keep_one(kept, i);
       }
     }
-  } else if (method == "reweight") {
+    break;
+  case FilterMethod::Reweight:
     if (config.scope == "global") {
       add_reweighted(samples, order, config.temperature, kept);
     } else {
       for (const auto& g : groups) add_reweighted(samples, group_indices(g), config.temperature, kept);
     }
-  } else {
-    fail_internal("filter: method '" + method + "' passed validation but has no implementation");
+    break;
   }
-  sort_kept(kept);
+  sort_by_prompt_sample(kept);
   return config.dedup ? dedup_kept(samples, kept) : kept;
 }
 
@@ -164,7 +161,7 @@ std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std
   std::map<Key, const std::string*> answers;
   for (const ScoredSample& s : samples) answers[key_of(s)] = &s.answer;
   std::vector<Kept> sorted = kept;
-  sort_kept(sorted);
+  sort_by_prompt_sample(sorted);
   std::set<std::pair<int, std::string>> seen;  // (prompt, answer) already kept
   std::vector<Kept> out;
   for (const Kept& k : sorted) {
@@ -190,7 +187,9 @@ std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vect
 }
 
 bool is_control_arm(const std::string& filter_method) {
-  return filter_method == "none" || filter_method == "oracle";
+  for (const auto& [method, name] : kFilterMethods)
+    if (name == filter_method) return is_control_arm(method);
+  return false;
 }
 
 }  // namespace mg

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "trainers/round_report.h"
 
 namespace mg {
 namespace {
@@ -147,6 +148,16 @@ nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<
   out["adopted"] = adopted;
   out["adopted_precision"] = adopted == 0 ? nlohmann::json(nullptr) : nlohmann::json(double(adopted_right) / adopted);
   return out;
+}
+
+nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
+                          const std::vector<ScoredSample>& check_answers) {
+  nlohmann::json record = to_json(gap);
+  record["round"] = round;
+  record["arm"] = arm_label(recipe);
+  record["control_arm"] = is_control_arm(filter_method(recipe.improve.filter.method));
+  if (recipe.improve.filter.adopt) record.update(adopted_metrics(kept, check_answers));
+  return record;
 }
 
 }  // namespace mg

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/recipe.h"
 #include "trainers/scored_sample.h"
 
 namespace mg {
@@ -45,5 +46,11 @@ nlohmann::json to_json(const GapMetrics& m);
 // entries of `kept` that train on a check answer (sample -1), and `adopted_precision`, the
 // share of them the grader marks right (null when there are none).
 nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers);
+
+// The part of a round's record that the round and `mindgap gap` share: the gap of the samples
+// (to_json), the round, the arm (arm_label), whether it is a control arm and, with
+// filter.adopt, the adopted answers among `kept`, counted apart (adopted_metrics).
+nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
+                          const std::vector<ScoredSample>& check_answers);
 
 }  // namespace mg

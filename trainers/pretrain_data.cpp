@@ -6,20 +6,6 @@
 
 namespace mg {
 
-std::vector<std::string> trained_verify_formats(const Recipe& recipe) {
-  const auto& v = recipe.improve.verify;
-  std::vector<std::string> formats;
-  bool uses_mc = v.method == "mc" || (v.method == "ensemble" &&
-                 std::find(v.ensemble.begin(), v.ensemble.end(), "mc") != v.ensemble.end());
-  bool uses_score = v.method == "score" || (v.method == "ensemble" &&
-                    std::find(v.ensemble.begin(), v.ensemble.end(), "score") != v.ensemble.end());
-  // consistency needs no verifier, but the verdict is still taught so that `mindgap gap` can
-  // compare methods on the same checkpoint.
-  if (uses_mc || !uses_score) formats.push_back(v.format);
-  if (uses_score) formats.push_back("score");
-  return formats;
-}
-
 Example pretrain_example(const Task& task, const Recipe& recipe, uint64_t seed, uint64_t step, uint64_t index,
                          Range difficulty) {
   uint64_t h = derive_seed(seed, SeedPurpose::PretrainData, {step, index});

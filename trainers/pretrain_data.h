@@ -8,10 +8,6 @@
 
 namespace mg {
 
-// The verification formats pretraining teaches for a recipe: the verify format, plus "score"
-// when the score method is used (alone or in the ensemble).
-std::vector<std::string> trained_verify_formats(const Recipe& recipe);
-
 Example pretrain_example(const Task& task, const Recipe& recipe, uint64_t seed, uint64_t step, uint64_t index,
                          Range difficulty);
 

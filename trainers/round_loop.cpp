@@ -27,15 +27,6 @@
 
 namespace mg {
 
-std::string arm_label(const Recipe& recipe) {
-  const auto& f = recipe.improve.filter;
-  if (is_control_arm(f.method)) return f.method;
-  const auto& v = recipe.improve.verify;
-  std::string label = v.method;
-  if (v.method == "mc" || v.method == "score") label += "-" + v.format;
-  return label + "/" + f.method;
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -68,9 +59,7 @@ std::vector<ScoredSample> gather_samples(RunContext& ctx, const std::vector<Scor
     auto v = decode_samples(part);
     all.insert(all.end(), v.begin(), v.end());
   }
-  std::sort(all.begin(), all.end(), [](const ScoredSample& a, const ScoredSample& b) {
-    return std::tie(a.prompt, a.sample) < std::tie(b.prompt, b.sample);
-  });
+  sort_by_prompt_sample(all);
   return all;
 }
 
@@ -121,7 +110,7 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   equivalent.max_new_tokens = answer_tokens;
   // The peers' checkpoints of the round whose model drew these samples (round - 1).
   std::vector<Peer> peer_models;
-  if (verify_uses(ctx.recipe.improve.verify, "peers")) {
+  if (verify_uses(ctx.recipe.improve.verify, VerifyMethod::Peers)) {
     peer_models = load_peers(ctx.recipe, round - 1, ctx.device);
     std::string names;
     for (const auto& p : peer_models) names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
@@ -179,7 +168,7 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   const auto& imp = ctx.recipe.improve;
   auto t_round = Clock::now();
   // A peer that lacks the round that votes stops this round before it writes anything.
-  if (verify_uses(imp.verify, "peers") && !fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
+  if (verify_uses(imp.verify, VerifyMethod::Peers) && !fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
     for (const auto& peer : imp.verify.peers) peer_round(ctx.recipe, peer, round - 1);
   // The previous round's weights first: if they are refused, nothing of this round is written.
   Gpt model = make_model(ctx);
@@ -264,14 +253,10 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   times["distill"] = since(t);
 
   t = Clock::now();
-  nlohmann::json record = to_json(gap);
+  nlohmann::json record = gap_record(ctx.recipe, round, gap, kept, check_answers);
   record["kind"] = "round";
-  record["round"] = round;
-  record["arm"] = arm_label(ctx.recipe);
-  record["control_arm"] = is_control_arm(imp.filter.method);
   Range d = round_difficulty(ctx, round);
   record["difficulty"] = {d.lo, d.hi};
-  if (imp.filter.adopt) record.update(adopted_metrics(kept, check_answers));
   record["distill"] = {{"start_loss", distilled.start_loss}, {"end_loss", distilled.end_loss},
                        {"nonfinite_skipped", distilled.skipped}};
   record["greedy"] = held_out_accuracy(ctx, model, round);

@@ -34,7 +34,4 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
 GapMetrics measure_gap(const std::vector<ScoredSample>& samples, const ImproveConfig& improve,
                        std::vector<Kept>* selected = nullptr);
 
-// The label of a run in studies: the verify method and format, or the control arm.
-std::string arm_label(const Recipe& recipe);
-
 }  // namespace mg

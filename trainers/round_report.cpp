@@ -4,6 +4,16 @@
 
 namespace mg {
 
+std::string arm_label(const Recipe& recipe) {
+  const auto& f = recipe.improve.filter;
+  if (is_control_arm(filter_method(f.method))) return f.method;
+  const auto& v = recipe.improve.verify;
+  std::string label = v.method;
+  if (const VerifyMethod m = verify_method(v.method); m == VerifyMethod::Mc || m == VerifyMethod::Score)
+    label += "-" + v.format;
+  return label + "/" + f.method;
+}
+
 std::string table_cell(const nlohmann::json& r, const char* key, const char* fmt) {
   if (!r.contains(key) || !r[key].is_number()) return "-";
   char buf[32];

@@ -1,11 +1,17 @@
 #pragma once
-// The per-round console table, from the round records of metrics.jsonl (one or several runs).
+// The per-round console table, from the round records of metrics.jsonl (one or several runs),
+// and the label of a run's arm in it.
 #include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
 
+#include "core/recipe.h"
+
 namespace mg {
+
+// The label of a run in studies: the verify method and format, or the control arm.
+std::string arm_label(const Recipe& recipe);
 
 // record[key] printed with `fmt` for a table cell; "-" where it is absent or null (a metric
 // that is undefined: nothing kept, one class absent).

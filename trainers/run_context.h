@@ -4,6 +4,9 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/checkpoint.h"
 #include "core/distributed/communicator.h"
@@ -27,6 +30,9 @@ struct RunContext {
   std::unique_ptr<Tokenizer> tokenizer;
   std::unique_ptr<MetricsLog> metrics;
   std::unique_ptr<RunLock> lock;  // held by the writer (rank 0) of a run opened to write
+  // The records (state.json) of rounds 1..n of this run, each read once, when the adaptive
+  // curriculum first needs it (trainers/curriculum.h): a committed round does not change.
+  mutable std::vector<nlohmann::json> committed_rounds;
   bool writer() const { return comm->rank() == 0; }
 };
 

@@ -8,7 +8,6 @@
 #include "core/fs.h"
 #include "core/manifest.h"
 #include "core/run_dir.h"
-#include "trainers/pretrain_data.h"
 
 namespace mg {
 

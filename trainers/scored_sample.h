@@ -2,7 +2,10 @@
 // The record that travels between the model-free stages of a round: generate fills
 // prompt/sample/answer, verify fills score, the exact grader fills correct. Filters and
 // metrics read it; only the oracle filter and the metrics may look at `correct`.
+#include <algorithm>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace mg {
 
@@ -21,5 +24,18 @@ struct Kept {
   int sample;
   double weight;
 };
+
+// The order of every stage file and every gathered list: by prompt, then sample.
+struct ByPromptSample {
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return std::tie(a.prompt, a.sample) < std::tie(b.prompt, b.sample);
+  }
+};
+
+template <class T>
+void sort_by_prompt_sample(std::vector<T>& items) {
+  std::sort(items.begin(), items.end(), ByPromptSample{});
+}
 
 }  // namespace mg

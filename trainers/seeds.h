@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <initializer_list>
 
+#include "core/mix64.h"
+
 namespace mg {
 
 // Purposes, so that streams for different uses never coincide.
@@ -12,14 +14,6 @@ enum class SeedPurpose : uint64_t {
   DistillData = 6, Replay = 7, TorchInit = 8, Candidate = 9, Tokenizer = 10, EquivalentSampling = 11,
   PeerSampling = 12,
 };
-
-// SplitMix64 finaliser: a cheap, well-mixed 64-bit hash.
-inline uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
 
 inline uint64_t derive_seed(uint64_t seed, SeedPurpose purpose, std::initializer_list<uint64_t> parts = {}) {
   uint64_t h = mix64(seed ^ mix64(static_cast<uint64_t>(purpose)));

@@ -27,7 +27,7 @@ std::vector<double> verdict_scores(Gpt& model, const Tokenizer& tokenizer, const
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
-  const bool expected_score = req.method == "score";
+  const bool expected_score = req.method == VerifyMethod::Score;
   std::vector<int64_t> verdict_ids;
   if (expected_score) {
     for (int k = 0; k <= 9; ++k) verdict_ids.push_back(tokenizer.score_id(k));
@@ -91,7 +91,7 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
                  int max_derivation_tokens, const torch::Device& device, const EquivalentSampling& equivalent,
                  const PeerVoting& peers, std::vector<ScoredSample>* check_answers) {
   if (check_answers) check_answers->clear();
-  auto model_scores = [&](const std::string& method) {
+  auto model_scores = [&](VerifyMethod method) {
     // Unique (prompt, answer) pairs only: identical samples get identical scores.
     std::map<std::pair<int, std::string>, size_t> unique;
     VerdictRequest req;
@@ -111,20 +111,25 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
     for (const auto& s : samples) out.push_back(u[unique.at({s.prompt, s.answer})]);
     return out;
   };
-  auto method_scores = [&](const std::string& method) -> std::vector<double> {
-    if (method == "consistency") return consistency_scores(samples);
-    if (method == "equivalent")
+  auto method_scores = [&](VerifyMethod method) -> std::vector<double> {
+    switch (method) {
+    case VerifyMethod::Consistency: return consistency_scores(samples);
+    case VerifyMethod::Equivalent:
       return equivalence_scores(model, tokenizer, prompts, samples, equivalent, device, check_answers);
-    if (method == "peers") return peer_scores(prompts, samples, peers, device);
-    return model_scores(method);
+    case VerifyMethod::Peers: return peer_scores(prompts, samples, peers, device);
+    case VerifyMethod::Mc:
+    case VerifyMethod::Score: return model_scores(method);
+    case VerifyMethod::Ensemble: break;
+    }
+    fail_internal("verify: an ensemble inside an ensemble");
   };
   std::vector<double> scores;
-  if (config.method == "ensemble") {
+  if (verify_method(config.method) == VerifyMethod::Ensemble) {
     std::vector<std::vector<double>> parts;
-    for (const auto& m : config.ensemble) parts.push_back(method_scores(m));
+    for (const auto& m : config.ensemble) parts.push_back(method_scores(verify_method(m)));
     scores = combine_scores(parts, config.combine);
   } else {
-    scores = method_scores(config.method);
+    scores = method_scores(verify_method(config.method));
   }
   for (size_t i = 0; i < samples.size(); ++i) samples[i].score = scores[i];
 }

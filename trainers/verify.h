@@ -26,7 +26,7 @@ namespace mg {
 struct VerdictRequest {
   std::vector<std::string> prompts;     // one per pair
   std::vector<std::string> candidates;  // one per pair
-  std::string method = "mc";            // mc | score (model-based methods)
+  VerifyMethod method = VerifyMethod::Mc;  // Mc or Score (the model-based methods)
   std::string format = "direct";        // direct | cot
   int max_derivation_tokens = 16;
   int max_rows = 512;

@@ -93,15 +93,11 @@ Action add_gap(CLI::App& app) {
     std::vector<ScoredSample> check_answers;
     samples = stage_verify(ctx, model, round, problems, samples, &check_answers);
     std::vector<Kept> kept;
-    auto record = to_json(measure_gap(samples, ctx.recipe.improve, &kept));
-    record["round"] = a->round;
-    record["arm"] = arm_label(ctx.recipe);
-    record["control_arm"] = is_control_arm(ctx.recipe.improve.filter.method);
+    const GapMetrics gap = measure_gap(samples, ctx.recipe.improve, &kept);
     // With filter.adopt, the answers the next round would adopt, counted apart as it counts them.
-    if (ctx.recipe.improve.filter.adopt) {
+    if (ctx.recipe.improve.filter.adopt)
       for (const Kept& k : adopted_answers(kept, check_answers, ctx.recipe.improve.filter.threshold)) kept.push_back(k);
-      record.update(adopted_metrics(kept, check_answers));
-    }
+    const nlohmann::json record = gap_record(ctx.recipe, a->round, gap, kept, check_answers);
     if (ctx.writer()) {
       std::cerr << format_round_table({record});
       std::cout << record.dump() << std::endl;
