@@ -12,7 +12,7 @@
 #include "core/tasks/rng.h"
 #include "core/tasks/sudoku.h"
 #include "core/tasks/task.h"
-#include "trainers/seeds.h"
+#include "trainers/run/seeds.h"
 
 namespace {
 

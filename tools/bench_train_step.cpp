@@ -27,11 +27,11 @@
 #include "core/safetensors.h"
 #include "tools/bench_support.h"
 #include "tools/parse_args.h"
-#include "trainers/batch.h"
-#include "trainers/optimizer.h"
-#include "trainers/pretrain_data.h"
-#include "trainers/run_context.h"
-#include "trainers/train_step.h"
+#include "trainers/training/batch.h"
+#include "trainers/training/optimizer.h"
+#include "trainers/training/pretrain_data.h"
+#include "trainers/run/run_context.h"
+#include "trainers/training/train_step.h"
 
 namespace {
 

@@ -11,19 +11,21 @@
 #include "core/plot.h"
 #include "core/safetensors.h"
 #include "core/stop_signal.h"
-#include "trainers/curriculum.h"
-#include "trainers/distill.h"
-#include "trainers/evaluate.h"
-#include "trainers/filter.h"
-#include "trainers/gap_metrics.h"
-#include "trainers/generate.h"
-#include "trainers/peer_vote.h"
-#include "trainers/round_report.h"
-#include "trainers/sample_io.h"
-#include "trainers/seeds.h"
-#include "trainers/stage_files.h"
-#include "trainers/stop_hook.h"
-#include "trainers/verify.h"
+#include "trainers/run/curriculum.h"
+#include "trainers/run/round_prompts.h"
+#include "trainers/run/round_report.h"
+#include "trainers/run/sample_io.h"
+#include "trainers/run/stage_files.h"
+#include "trainers/run/stop_hook.h"
+#include "trainers/stages/distill.h"
+#include "trainers/stages/distill_data.h"
+#include "trainers/stages/evaluate.h"
+#include "trainers/stages/filter.h"
+#include "trainers/stages/gap_metrics.h"
+#include "trainers/stages/generate.h"
+#include "trainers/stages/verify.h"
+#include "trainers/training/held_out.h"
+#include "trainers/verifiers/peer_vote.h"
 
 namespace mg {
 
@@ -34,125 +36,7 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 }  // namespace
 
-std::vector<Problem> round_problems(const RunContext& ctx, int round) {
-  std::vector<Problem> out;
-  uint64_t s = derive_seed(ctx.recipe.run.seed, SeedPurpose::RoundPrompts, {static_cast<uint64_t>(round)});
-  Range d = round_difficulty(ctx, round);
-  for (int p = 0; p < ctx.recipe.improve.prompts_per_round; ++p)
-    out.push_back(ctx.task->generate(s, static_cast<uint64_t>(p), d));
-  return out;
-}
-
-std::vector<std::string> prompt_texts(const std::vector<Problem>& problems) {
-  std::vector<std::string> out;
-  out.reserve(problems.size());
-  for (const auto& p : problems) out.push_back(p.prompt);
-  return out;
-}
-
 namespace {
-
-// Gathers every rank's samples and sorts them by (prompt, sample): identical on every rank.
-std::vector<ScoredSample> gather_samples(RunContext& ctx, const std::vector<ScoredSample>& mine) {
-  std::vector<ScoredSample> all;
-  for (const auto& part : ctx.comm->all_gather_bytes(encode_samples(mine))) {
-    auto v = decode_samples(part);
-    all.insert(all.end(), v.begin(), v.end());
-  }
-  sort_by_prompt_sample(all);
-  return all;
-}
-
-}  // namespace
-
-std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems) {
-  const auto& imp = ctx.recipe.improve;
-  GenerateRequest req;
-  std::vector<int> mine;
-  for (int p = ctx.comm->rank(); p < static_cast<int>(problems.size()); p += ctx.comm->world_size()) {
-    mine.push_back(p);
-    req.prompts.push_back(problems[p].prompt);
-    req.prompt_ids.push_back(static_cast<uint64_t>(p));
-  }
-  req.samples = imp.samples_per_prompt;
-  req.sampling = imp.sampling;
-  req.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Sampling, {static_cast<uint64_t>(round)});
-  req.max_new_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
-  std::vector<ScoredSample> out;
-  if (!mine.empty()) {
-    auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device);
-    for (size_t i = 0; i < mine.size(); ++i)
-      for (int s = 0; s < req.samples; ++s) {
-        ScoredSample x;
-        x.prompt = mine[i];
-        x.sample = s;
-        x.answer = answers[i][s];
-        x.correct = ctx.task->grade(problems[mine[i]].prompt, x.answer);  // grade: metrics (and oracle) only
-        out.push_back(std::move(x));
-      }
-  }
-  return gather_samples(ctx, out);
-}
-
-std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
-                                       const std::vector<ScoredSample>& samples,
-                                       std::vector<ScoredSample>* check_answers) {
-  const bool adopt = check_answers && ctx.recipe.improve.filter.adopt;
-  const std::vector<std::string> prompts = prompt_texts(problems);
-  std::vector<ScoredSample> mine;
-  for (const auto& s : samples)
-    if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
-  const int answer_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
-  EquivalentSampling equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
-  equivalent.samples = ctx.recipe.improve.samples_per_prompt;
-  equivalent.sampling = ctx.recipe.improve.sampling;
-  equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
-  equivalent.max_new_tokens = answer_tokens;
-  // The peers' checkpoints of the round whose model drew these samples (round - 1).
-  std::vector<Peer> peer_models;
-  if (verify_uses(ctx.recipe.improve.verify, VerifyMethod::Peers)) {
-    peer_models = load_peers(ctx.recipe, round - 1, ctx.device);
-    std::string names;
-    for (const auto& p : peer_models) names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
-    if (ctx.writer()) log::info("verify: the peers that vote are " + names);
-  }
-  PeerVoting peers;
-  peers.peers = &peer_models;
-  peers.samples = ctx.recipe.improve.samples_per_prompt;
-  peers.sampling = ctx.recipe.improve.sampling;
-  peers.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {static_cast<uint64_t>(round)});
-  peers.max_new_tokens = answer_tokens;
-  std::vector<ScoredSample> answers;
-  if (!mine.empty())
-    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, answer_tokens + 1, ctx.device,
-                equivalent, peers, adopt ? &answers : nullptr);
-  if (adopt) {
-    for (auto& a : answers) a.correct = ctx.task->grade(problems.at(a.prompt).prompt, a.answer);  // metrics only
-    *check_answers = gather_samples(ctx, answers);
-  }
-  return gather_samples(ctx, mine);
-}
-
-GapMetrics measure_gap(const std::vector<ScoredSample>& samples, const ImproveConfig& improve,
-                       std::vector<Kept>* selected) {
-  FilterConfig no_dedup = improve.filter;
-  no_dedup.dedup = false;
-  std::vector<Kept> kept = filter_samples(samples, no_dedup);
-  GapMetrics gap = gap_metrics(samples, kept, improve.pass_k);
-  if (selected) *selected = std::move(kept);
-  return gap;
-}
-
-namespace {
-
-nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
-  nlohmann::json greedy = nlohmann::json::object();
-  for (const auto& d : difficulties_so_far(ctx, round)) {
-    auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
-    greedy[difficulty_label(d)] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
-  }
-  return greedy;
-}
 
 // Saves a stage's output on rank 0 once it is complete, then every rank moves on together.
 // The boundary is a safe point: a signal stops the run here, every file whole.
@@ -213,16 +97,14 @@ nlohmann::json run_one_round(RunContext& ctx, int round) {
   }
   times["verify"] = since(t);
 
-  std::vector<Kept> selected;
-  GapMetrics gap = measure_gap(samples, imp, &selected);
+  // The gap is measured on the filter's choice before dedup, recomputed on a resume.
+  Filtered filtered = filter_round(samples, imp.filter, check_answers);
+  const GapMetrics gap = gap_metrics(samples, filtered.selected, imp.pass_k);
   std::vector<Kept> kept;
   if (done.count("kept.jsonl")) {
     kept = read_kept(dir / "kept.jsonl");
   } else {
-    kept = imp.filter.dedup ? dedup_kept(samples, selected) : selected;
-    // Adopted answers come after the samples; the gap above is the samples' alone.
-    if (imp.filter.adopt)
-      for (const Kept& a : adopted_answers(kept, check_answers, imp.filter.threshold)) kept.push_back(a);
+    kept = std::move(filtered.kept);
     rank0_write(ctx, round, "filter", [&] { write_kept(dir / "kept.jsonl", kept); });
   }
 
