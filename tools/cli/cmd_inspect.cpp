@@ -89,10 +89,10 @@ Action add_gap(CLI::App& app) {
     auto [ctx, model] = open_round(*a);
     // The prompts the next round would see: this matches the gap that round measures.
     int round = a->round + 1;
-    auto problems = round_problems(ctx, round);
-    auto samples = stage_generate(ctx, model, round, problems);
-    std::vector<ScoredSample> check_answers;
-    samples = stage_verify(ctx, model, round, problems, samples, &check_answers);
+    const Round next = make_round(ctx, round);
+    const Verified verified = stage_verify(ctx, model, next, stage_generate(ctx, model, next));
+    const auto& samples = verified.samples;
+    const auto& check_answers = verified.check_answers;
     // As the round measures it; with filter.adopt, the answers the next round would adopt,
     // counted apart as it counts them.
     const Filtered filtered = filter_round(samples, ctx.recipe.improve.filter, check_answers);

@@ -21,4 +21,13 @@ std::vector<std::string> prompt_texts(const std::vector<Problem>& problems) {
   return out;
 }
 
+Round make_round(const RunContext& ctx, int index) {
+  Round round;
+  round.index = index;
+  round.difficulty = round_difficulty(ctx, index);
+  round.problems = round_problems(ctx, index);
+  round.prompts = prompt_texts(round.problems);
+  return round;
+}
+
 }  // namespace mg

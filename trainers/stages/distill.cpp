@@ -7,6 +7,8 @@
 #include <random>
 
 #include "core/errors.h"
+#include "core/finite_check.h"
+#include "core/safetensors.h"
 #include "core/progress.h"
 #include "core/tasks/verification.h"
 #include "trainers/training/optimizer.h"
@@ -123,6 +125,34 @@ void refuse_divergence(const DistillSummary& s, double max_ratio, int round) {
                 "--from` this run), or raise improve.distill.max_loss_ratio (0: off) to keep such a round",
                 round, s.start_loss, s.end_loss, ratio, max_ratio, round - 1);
   fail_input(msg);
+}
+
+DistillSummary distill_round(RunContext& ctx, Gpt& model, int round, const std::vector<DistillExample>& examples) {
+  const auto& cfg = ctx.recipe.improve.distill;
+  if (cfg.init == "base") load_round_weights(ctx, 0, model);
+  DistillSummary distilled = distill(ctx, model, round, examples);
+  // Before anything of it is saved: every rank saw the same (all-reduced) losses.
+  refuse_divergence(distilled, cfg.max_loss_ratio, round);
+  require_finite(module_state(*model), ErrorKind::Internal, "round " + std::to_string(round) + ": distillation",
+                 "; the round is not committed (training diverged: lower improve.distill.lr)");
+  return distilled;
+}
+
+void save_distilled(const std::filesystem::path& file, Gpt& model, const DistillSummary& summary, int round) {
+  auto part = file;
+  part += ".part";
+  auto meta = distill_metadata(summary);
+  meta["round"] = std::to_string(round);
+  save_safetensors(part, module_state(*model), meta);
+  std::filesystem::rename(part, file);
+}
+
+DistillSummary load_distilled(const std::filesystem::path& file, const RunContext& ctx, Gpt& model) {
+  std::map<std::string, std::string> meta;
+  auto state = load_safetensors(file, &meta);
+  load_module_state(*model, state, file.string());
+  model->to(ctx.device);
+  return distill_summary_from(meta);
 }
 
 }  // namespace mg

@@ -3,6 +3,7 @@
 // distill_data.h), with a share of pretraining-style examples replayed so that the verifier
 // does not drift. Fresh AdamW each round; batches are a pure function of (seed, round, step).
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,5 +37,16 @@ DistillSummary distill_summary_from(const std::map<std::string, std::string>& me
 // saved, with a message naming the keys to change. Reads only the training loss, never a
 // grader's label. max_ratio 0 turns the check off.
 void refuse_divergence(const DistillSummary& s, double max_ratio, int round);
+
+// The stage of round `round`: from the model as the previous round left it (round-0000's
+// weights with distill.init base), on the round's examples (distill_examples); refused as
+// above when it diverged, and an Internal error when its weights are not finite, before
+// anything of it is saved.
+DistillSummary distill_round(RunContext& ctx, Gpt& model, int round, const std::vector<DistillExample>& examples);
+
+// The stage's file: the weights with the summary and the round as metadata, written under a
+// temporary name and renamed; read back into `model` (on the run's device) with its summary.
+void save_distilled(const std::filesystem::path& file, Gpt& model, const DistillSummary& summary, int round);
+DistillSummary load_distilled(const std::filesystem::path& file, const RunContext& ctx, Gpt& model);
 
 }  // namespace mg

@@ -1,13 +1,13 @@
 #include "trainers/stages/generate.h"
 
 #include "trainers/decode/answers.h"
-#include "trainers/run/curriculum.h"
 #include "trainers/run/sample_io.h"
 #include "trainers/run/seeds.h"
 
 namespace mg {
 
-std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems) {
+std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, const Round& round) {
+  const std::vector<Problem>& problems = round.problems;
   const auto& imp = ctx.recipe.improve;
   GenerateRequest req;
   std::vector<int> mine;
@@ -18,8 +18,8 @@ std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round,
   }
   req.samples = imp.samples_per_prompt;
   req.sampling = imp.sampling;
-  req.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Sampling, {static_cast<uint64_t>(round)});
-  req.max_new_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
+  req.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Sampling, {static_cast<uint64_t>(round.index)});
+  req.max_new_tokens = max_answer_tokens(*ctx.task, round.difficulty);
   std::vector<ScoredSample> out;
   if (!mine.empty()) {
     auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device);

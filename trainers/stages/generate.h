@@ -6,13 +6,15 @@
 
 #include "core/tasks/task.h"
 #include "models/gpt.h"
+#include "trainers/run/round_prompts.h"
 #include "trainers/run/run_context.h"
 #include "trainers/run/scored_sample.h"
 
 namespace mg {
 
-// improve.samples_per_prompt samples of each of `problems` (prompts sharded by rank), seeded
-// by (seed, round, prompt, sample); graded, gathered and sorted by (prompt, sample) on every rank.
-std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems);
+// improve.samples_per_prompt samples of each of the round's problems (prompts sharded by rank),
+// seeded by (seed, round, prompt, sample); graded, gathered and sorted by (prompt, sample) on
+// every rank.
+std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, const Round& round);
 
 }  // namespace mg

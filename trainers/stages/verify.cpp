@@ -3,10 +3,9 @@
 #include <map>
 
 #include "core/errors.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "trainers/decode/answers.h"
-#include "trainers/run/curriculum.h"
-#include "trainers/run/round_prompts.h"
 #include "trainers/run/sample_io.h"
 #include "trainers/run/seeds.h"
 #include "trainers/verifiers/consistency.h"
@@ -62,15 +61,20 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
   for (size_t i = 0; i < samples.size(); ++i) samples[i].score = scores[i];
 }
 
-std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
-                                       const std::vector<ScoredSample>& samples,
-                                       std::vector<ScoredSample>* check_answers) {
-  const bool adopt = check_answers && ctx.recipe.improve.filter.adopt;
-  const std::vector<std::string> prompts = prompt_texts(problems);
+void require_peer_rounds(const RunContext& ctx, int round) {
+  if (verify_uses(ctx.recipe.improve.verify, VerifyMethod::Peers) && !fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
+    for (const auto& peer : ctx.recipe.improve.verify.peers) peer_round(ctx.recipe, peer, round - 1);
+}
+
+Verified stage_verify(RunContext& ctx, Gpt& model, const Round& r, const std::vector<ScoredSample>& samples) {
+  const int round = r.index;
+  const std::vector<Problem>& problems = r.problems;
+  const bool adopt = ctx.recipe.improve.filter.adopt;
+  const std::vector<std::string>& prompts = r.prompts;
   std::vector<ScoredSample> mine;
   for (const auto& s : samples)
     if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
-  const int answer_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
+  const int answer_tokens = max_answer_tokens(*ctx.task, r.difficulty);
   EquivalentSampling equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
   equivalent.samples = ctx.recipe.improve.samples_per_prompt;
   equivalent.sampling = ctx.recipe.improve.sampling;
@@ -94,11 +98,26 @@ std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, c
   if (!mine.empty())
     self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, answer_tokens + 1, ctx.device,
                 equivalent, peers, adopt ? &answers : nullptr);
+  Verified out;
   if (adopt) {
     for (auto& a : answers) a.correct = ctx.task->grade(problems.at(a.prompt).prompt, a.answer);  // metrics only
-    *check_answers = gather_samples(*ctx.comm, answers);
+    out.check_answers = gather_samples(*ctx.comm, answers);
   }
-  return gather_samples(*ctx.comm, mine);
+  out.samples = gather_samples(*ctx.comm, mine);
+  return out;
+}
+
+Verified read_verified(const std::filesystem::path& dir, bool adopt) {
+  Verified v;
+  v.samples = read_samples(dir / "scored.jsonl");
+  if (adopt) v.check_answers = read_samples(dir / "check_answers.jsonl");
+  return v;
+}
+
+void write_verified(const std::filesystem::path& dir, const Verified& v, bool adopt) {
+  // scored.jsonl last: its presence says the stage is complete.
+  if (adopt) write_samples(dir / "check_answers.jsonl", v.check_answers, true);
+  write_samples(dir / "scored.jsonl", v.samples, true);
 }
 
 }  // namespace mg

@@ -8,6 +8,7 @@
 //   ensemble    the recipe's methods combined by mean or AND (minimum)
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "core/tasks/task.h"
 #include "core/tokenizer.h"
 #include "models/gpt.h"
+#include "trainers/run/round_prompts.h"
 #include "trainers/run/run_context.h"
 #include "trainers/run/scored_sample.h"
 #include "trainers/verifiers/equivalence.h"
@@ -33,11 +35,24 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
                  const EquivalentSampling& equivalent = {}, const PeerVoting& peers = {},
                  std::vector<ScoredSample>* check_answers = nullptr);
 
-// The stage of round `round`: self-verification scores by the recipe's method (by rank,
-// gathered and sorted on every rank); with `check_answers` and filter.adopt, also the check's
-// most-voted answer per prompt (sample -1), graded for the metrics, gathered and sorted.
-std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
-                                       const std::vector<ScoredSample>& samples,
-                                       std::vector<ScoredSample>* check_answers = nullptr);
+// The stage's output: the samples with their scores, gathered and sorted on every rank, and
+// with filter.adopt the check's most-voted answer per prompt (sample -1), graded for the
+// metrics, gathered and sorted.
+struct Verified {
+  std::vector<ScoredSample> samples;
+  std::vector<ScoredSample> check_answers;
+};
+
+// A peer that lacks the round that votes stops round `round` before it writes anything
+// (BadInput naming the peer); nothing to check once the round's scores are on disk.
+void require_peer_rounds(const RunContext& ctx, int round);
+
+// The stage of a round: self-verification scores by the recipe's method (by rank).
+Verified stage_verify(RunContext& ctx, Gpt& model, const Round& round, const std::vector<ScoredSample>& samples);
+
+// The stage's files in a round directory: scored.jsonl and, with filter.adopt,
+// check_answers.jsonl (written first, so scored.jsonl says the stage is complete).
+Verified read_verified(const std::filesystem::path& dir, bool adopt);
+void write_verified(const std::filesystem::path& dir, const Verified& verified, bool adopt);
 
 }  // namespace mg
