@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/methods.h"
+
 namespace mg {
 
 // A difficulty range, e.g. operand digits [1, 3] or sudoku holes [4, 6].
@@ -72,7 +74,7 @@ struct SamplingConfig {
 };
 
 struct VerifyConfig {
-  std::string method = "mc";      // mc | score | consistency | equivalent | peers | ensemble
+  std::string method = "mc";      // a name of kVerifyMethods (core/methods.h)
   std::string format = "cot";     // direct | cot
   std::vector<std::string> ensemble{"mc", "consistency"};  // methods combined by `ensemble`
   std::string combine = "mean";   // mean | and
@@ -92,12 +94,12 @@ struct VerifyConfig {
   // docs/loop.md).
   int split = 0;
   // peers: other run directories of the same task, trained with other seeds, whose models
-  // vote on this run's samples (trainers/peer_vote.h).
+  // vote on this run's samples (the `peers` verifier).
   std::vector<std::string> peers;
 };
 
 struct FilterConfig {
-  std::string method = "quantile";  // quantile | best_of_n | threshold | reweight | none | oracle
+  std::string method = "quantile";  // a name of kFilterMethods (core/methods.h)
   double keep = 0.5;                // quantile: share kept
   std::string scope = "per_prompt"; // per_prompt | global
   double threshold = 0.5;           // threshold: minimum score
@@ -191,17 +193,28 @@ std::vector<std::string> result_changing_differences(const Recipe& a, const Reci
 
 // The difficulty of round `round` (0 = pretraining) under a per-round curriculum: the task's
 // range, or the curriculum's value. An adaptive curriculum (improve.advance) also depends on
-// the rounds run so far: see trainers/curriculum.h.
+// the rounds run so far: see round_difficulty in the trainers' run bookkeeping.
 Range difficulty_for_round(const Recipe& recipe, int round);
 // The curriculum's values as ranges, in order (empty without a curriculum).
 std::vector<Range> curriculum_steps(const Recipe& recipe);
 // Whether improve.advance makes the curriculum move on by the kept share.
 inline bool adaptive_curriculum(const Recipe& recipe) { return recipe.improve.advance.kept_share > 0; }
 // The verify method is `method`, or an ensemble that includes it.
-inline bool verify_uses(const VerifyConfig& verify, const std::string& method) {
-  return verify.method == method ||
-         (verify.method == "ensemble" &&
-          std::find(verify.ensemble.begin(), verify.ensemble.end(), method) != verify.ensemble.end());
+inline bool verify_uses(const VerifyConfig& verify, VerifyMethod method) {
+  const std::string name = name_of(method);
+  return verify.method == name ||
+         (verify.method == name_of(VerifyMethod::Ensemble) &&
+          std::find(verify.ensemble.begin(), verify.ensemble.end(), name) != verify.ensemble.end());
+}
+// The verification formats pretraining (and distillation's replay) teaches: the verify format
+// unless only `score` is used (consistency needs no verifier, but the verdict is still taught
+// so that `mindgap gap` can compare methods on the same checkpoint), and "score" when it is.
+inline std::vector<std::string> trained_verify_formats(const Recipe& recipe) {
+  const auto& v = recipe.improve.verify;
+  std::vector<std::string> formats;
+  if (verify_uses(v, VerifyMethod::Mc) || !verify_uses(v, VerifyMethod::Score)) formats.push_back(v.format);
+  if (verify_uses(v, VerifyMethod::Score)) formats.push_back("score");
+  return formats;
 }
 
 }  // namespace mg

@@ -32,16 +32,6 @@ std::vector<Range> reachable(const Recipe& r) {
   return out;
 }
 
-// The formats pretraining (and distillation's replay) teaches, as trainers/pretrain_data.cpp
-// picks them: the recipe's format unless only `score` is used, and `score` when it is.
-std::vector<std::string> taught_formats(const Recipe& r) {
-  const auto& v = r.improve.verify;
-  std::vector<std::string> formats;
-  if (verify_uses(v, "mc") || !verify_uses(v, "score")) formats.push_back(v.format);
-  if (verify_uses(v, "score")) formats.push_back("score");
-  return formats;
-}
-
 std::string gib(double bytes) {
   char s[32];
   std::snprintf(s, sizeof s, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
@@ -58,7 +48,7 @@ int longest_example_tokens(const Recipe& recipe) {
     const Range widest{d.hi, d.hi};
     for (uint64_t i = 0; i < 64; ++i) {
       Problem p = task->generate(0x5eed, i, widest);
-      for (const auto& format : taught_formats(recipe))
+      for (const auto& format : trained_verify_formats(recipe))
         for (uint64_t k = 0; k < 3; ++k) {
           std::string candidate = k == 0 ? p.answer : task->wrong_answer(p, i * 3 + k);
           longest = std::max(longest, token_count(example_text(verification_example(*task, p, candidate, format, 1.0f))));

@@ -203,15 +203,15 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
                                  std::to_string(r.improve.samples_per_prompt) + ")");
   bool sudoku = r.task.name == "sudoku";
   const auto& verify = r.improve.verify;
-  const bool uses_equivalent = verify_uses(verify, "equivalent");
-  if (verify_uses(verify, "peers") && verify.peers.empty())
+  const bool uses_equivalent = verify_uses(verify, VerifyMethod::Equivalent);
+  if (verify_uses(verify, VerifyMethod::Peers) && verify.peers.empty())
     v.fail("improve.verify.peers", "verify method peers needs at least one peer run directory");
   for (const auto& peer : verify.peers)
     if (!peer.empty() && !r.run.dir.empty() &&
         std::filesystem::path(peer).lexically_normal() == std::filesystem::path(r.run.dir).lexically_normal())
       v.fail("improve.verify.peers", "'" + peer + "' is this run's own directory; a peer is another run");
   if (sudoku && uses_equivalent)
-    v.fail(verify.method == "equivalent" ? "improve.verify.method" : "improve.verify.ensemble",
+    v.fail(verify_method(verify.method) == VerifyMethod::Equivalent ? "improve.verify.method" : "improve.verify.ensemble",
            "equivalent needs a task with equivalent prompts (addition, multiplication), not sudoku");
   if (verify.rewrites > 1 && r.task.name != "addition")
     v.fail("improve.verify.rewrites", "more than one rewrite needs task addition (" + r.task.name +
@@ -222,7 +222,7 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
     v.fail("improve.verify.split", "split rewrites need task addition (" + r.task.name + " has none)");
   if (verify.offset == "model" && verify.shifted == 0)
     v.fail("improve.verify.offset", "model moves shifted rewrites' answers back; it needs improve.verify.shifted > 0");
-  if (r.improve.filter.adopt && r.improve.filter.method != "threshold")
+  if (r.improve.filter.adopt && filter_method(r.improve.filter.method) != FilterMethod::Threshold)
     v.fail("improve.filter.adopt", "needs filter.method threshold (the share the check's answer must reach), not '" +
                                        r.improve.filter.method + "' (add improve.filter.adopt=false)");
   else if (r.improve.filter.adopt && !uses_equivalent)
@@ -240,7 +240,7 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
     const auto& f = r.improve.filter.method;
     // Only a filter that refuses samples says how much of a round it trusts: quantile and
     // best_of_n keep a fixed share, reweight and none keep everything.
-    if (f != "threshold" && f != "oracle")
+    if (const FilterMethod m = filter_method(f); m != FilterMethod::Threshold && m != FilterMethod::Oracle)
       v.fail("improve.advance.kept_share", "needs filter.method threshold (or the oracle control); '" + f +
                                                "' keeps a share that does not depend on the answers. Run other "
                                                "arms on the schedule the verified arm took (its rounds' difficulty)");

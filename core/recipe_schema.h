@@ -193,14 +193,14 @@ void visit_recipe(Recipe& r, V& v) {
               "drop tokens below min_p × the top probability (0: off)");
     });
     v.section("verify", [&] {
-      v.field("method", i.verify.method, one_of({"mc", "score", "consistency", "equivalent", "peers", "ensemble"}),
+      v.field("method", i.verify.method, one_of(method_names(kVerifyMethods)),
               "self-verification: mc = P(yes) of the verdict; score = expected score token; consistency = "
               "majority vote; equivalent = agreement with rewritten prompts (addition, multiplication); peers = "
               "vote of other runs' models; ensemble = a combination");
       v.field("format", i.verify.format, one_of({"direct", "cot"}),
               "verdict format of mc (and taught in pretraining): direct, or cot (the model writes its own answer "
               "first)");
-      v.field("ensemble", i.verify.ensemble, each_of({"mc", "score", "consistency", "equivalent", "peers"}),
+      v.field("ensemble", i.verify.ensemble, each_of(method_names(kVerifyMethods, {VerifyMethod::Ensemble})),
               "ensemble: the methods combined");
       v.field("combine", i.verify.combine, one_of({"mean", "and"}),
               "ensemble: mean of the scores, or and (their minimum)");
@@ -222,7 +222,7 @@ void visit_recipe(Recipe& r, V& v) {
     });
     v.section("filter", [&] {
       v.field("method", i.filter.method,
-              one_of({"quantile", "best_of_n", "threshold", "reweight", "none", "oracle"}),
+              one_of(method_names(kFilterMethods)),
               "which samples train: top share by score, best per prompt, score ≥ threshold, all reweighted by "
               "score; none and oracle are control arms (all samples; the grader-correct ones)");
       v.field("keep", i.filter.keep, open_closed(0.0, 1.0), "quantile: share of samples kept");

@@ -1,5 +1,5 @@
 #pragma once
-// Every CUDA call checked, every launch followed by a launch-error check (docs/design.md).
+// Every CUDA call checked, every launch followed by a launch-error check.
 #include <cuda_runtime.h>
 
 #include <stdexcept>

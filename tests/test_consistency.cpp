@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
-#include "trainers/consistency.h"
+#include "trainers/verifiers/consistency.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include "core/errors.h"
 #include "core/recipe.h"
-#include "trainers/curriculum.h"
+#include "trainers/run/curriculum.h"
 
 namespace {
 

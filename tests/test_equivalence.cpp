@@ -9,8 +9,8 @@
 #include <set>
 
 #include "core/errors.h"
-#include "trainers/equivalence.h"
-#include "trainers/generate.h"
+#include "trainers/verifiers/equivalence.h"
+#include "trainers/decode/answers.h"
 #include "tests/untrained_addition.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "core/errors.h"
-#include "trainers/filter.h"
+#include "trainers/stages/filter.h"
 
 namespace {
 

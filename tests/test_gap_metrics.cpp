@@ -5,7 +5,7 @@
 #include <random>
 
 #include "core/errors.h"
-#include "trainers/gap_metrics.h"
+#include "trainers/stages/gap_metrics.h"
 
 namespace {
 

@@ -15,8 +15,8 @@
 #include "core/safetensors.h"
 #include "core/tasks/verification.h"
 #include "tests/cli_runner.h"
-#include "trainers/generate.h"
-#include "trainers/run_context.h"
+#include "trainers/decode/answers.h"
+#include "trainers/run/run_context.h"
 
 namespace fs = std::filesystem;
 using mg::testing::run_mindgap;

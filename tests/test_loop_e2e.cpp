@@ -13,9 +13,10 @@
 #include "core/errors.h"
 #include "core/metrics.h"
 #include "tests/cli_runner.h"
-#include "trainers/distill_data.h"
+#include "trainers/stages/distill_data.h"
 #include "trainers/round_loop.h"
-#include "trainers/sample_io.h"
+#include "trainers/run/round_prompts.h"
+#include "trainers/run/sample_io.h"
 
 namespace fs = std::filesystem;
 using mg::testing::micro_recipe;

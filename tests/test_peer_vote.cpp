@@ -7,9 +7,9 @@
 
 #include "core/errors.h"
 #include "tests/untrained_addition.h"
-#include "trainers/generate.h"
-#include "trainers/peer_vote.h"
-#include "trainers/seeds.h"
+#include "trainers/decode/answers.h"
+#include "trainers/verifiers/peer_vote.h"
+#include "trainers/run/seeds.h"
 
 namespace {
 

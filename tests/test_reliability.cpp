@@ -16,8 +16,8 @@
 #include "core/metrics.h"
 #include "core/run_lock.h"
 #include "tests/cli_runner.h"
-#include "trainers/distill.h"
-#include "trainers/train_step.h"
+#include "trainers/stages/distill.h"
+#include "trainers/training/train_step.h"
 
 namespace fs = std::filesystem;
 using mg::testing::micro_recipe;

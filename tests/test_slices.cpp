@@ -4,7 +4,7 @@
 
 #include "core/errors.h"
 #include "core/tasks/task.h"
-#include "trainers/slices.h"
+#include "trainers/run/slices.h"
 
 namespace {
 

@@ -12,6 +12,7 @@
 #include "core/tasks/rng.h"
 #include "core/tasks/sudoku.h"
 #include "core/tasks/task.h"
+#include "trainers/run/seeds.h"
 
 namespace {
 
@@ -645,3 +646,14 @@ TEST(Graders, StripEndMarkerOnlyOnce) {
 }
 
 }  // namespace
+
+// Every stored result depends on these streams: the generator, the task data's seeds and the
+// derived seeds share one mixing function (core/mix64.h), and their values must not move.
+TEST(Seeds, StreamsAreFixed) {
+  mg::tasks::Rng rng(42);
+  EXPECT_EQ(rng.next(), 0xbdd732262feb6e95ULL);
+  EXPECT_EQ(rng.next(), 0x28efe333b266f103ULL);
+  EXPECT_EQ(rng.next(), 0x47526757130f9f52ULL);
+  EXPECT_EQ(mg::tasks::problem_seed({1, 2}), 0xc670050d2785cdacULL);
+  EXPECT_EQ(mg::derive_seed(1, mg::SeedPurpose::Sampling, {3}), 0xf490120836b2ae36ULL);
+}

@@ -33,9 +33,8 @@
 #include "models/hf_weights.h"
 #include "tools/bench_support.h"
 #include "tools/parse_args.h"
-#include "trainers/evaluate.h"
-#include "trainers/generate.h"
-#include "trainers/run_context.h"
+#include "trainers/decode/answers.h"
+#include "trainers/run/run_context.h"
 
 namespace {
 

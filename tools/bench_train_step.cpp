@@ -27,11 +27,11 @@
 #include "core/safetensors.h"
 #include "tools/bench_support.h"
 #include "tools/parse_args.h"
-#include "trainers/batch.h"
-#include "trainers/optimizer.h"
-#include "trainers/pretrain_data.h"
-#include "trainers/run_context.h"
-#include "trainers/train_step.h"
+#include "trainers/training/batch.h"
+#include "trainers/training/optimizer.h"
+#include "trainers/training/pretrain_data.h"
+#include "trainers/run/run_context.h"
+#include "trainers/training/train_step.h"
 
 namespace {
 
@@ -120,7 +120,8 @@ Row run_workload(mg::RunContext& ctx, const Workload& w, const Options& o, const
     long f0 = minor_faults();
     auto t0 = Clock::now();
     for (int i = 0; i < n; ++i, ++turn) {
-      auto r = mg::train_step(ctx, model, *opt, batches[turn % batches.size()], {}, 1, lr, clip, {"pretrain", 0, turn + 1});
+      auto r = mg::train_step(ctx, model, *opt, batches[turn % batches.size()], {}, 1, lr, clip,
+                              mg::StepPlace{"bench", 0, static_cast<int>(turn)});
       if (i == 0) leg.first_loss = r.loss;
     }
     leg.secs = seconds_since(t0);

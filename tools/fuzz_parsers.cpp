@@ -28,7 +28,7 @@
 #include "core/recipe.h"
 #include "core/safetensors.h"
 #include "core/tokenizer.h"
-#include "trainers/sample_io.h"
+#include "trainers/run/sample_io.h"
 #include "core/sanitizer_defaults.h"
 
 namespace stdfs = std::filesystem;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A population of runs that verify each other (improve.verify.method peers, trainers/peer_vote.h):
+# A population of runs that verify each other (improve.verify.method peers, trainers/verifiers/peer_vote.h):
 # one run per seed, each pretrained on its own, then all advanced in lockstep, one round at a
 # time, so that every run's round r is voted on by the other runs' round r-1 models.
 #   tools/peers.sh recipes/tiny_curriculum.yaml "1 3 4" [key=value overrides for every run...]

@@ -2,290 +2,87 @@
 
 #include <chrono>
 #include <limits>
-#include <set>
 
-#include "core/finite_check.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/numerics.h"
 #include "core/plot.h"
-#include "core/safetensors.h"
 #include "core/stop_signal.h"
-#include "trainers/curriculum.h"
-#include "trainers/distill.h"
-#include "trainers/evaluate.h"
-#include "trainers/filter.h"
-#include "trainers/gap_metrics.h"
-#include "trainers/generate.h"
-#include "trainers/peer_vote.h"
-#include "trainers/round_report.h"
-#include "trainers/sample_io.h"
-#include "trainers/seeds.h"
-#include "trainers/stage_files.h"
-#include "trainers/stop_hook.h"
-#include "trainers/verify.h"
+#include "trainers/run/curriculum.h"
+#include "trainers/run/round_prompts.h"
+#include "trainers/run/round_report.h"
+#include "trainers/run/sample_io.h"
+#include "trainers/run/stage_files.h"
+#include "trainers/run/stop_hook.h"
+#include "trainers/stages/distill.h"
+#include "trainers/stages/distill_data.h"
+#include "trainers/stages/evaluate.h"
+#include "trainers/stages/filter.h"
+#include "trainers/stages/gap_metrics.h"
+#include "trainers/stages/generate.h"
+#include "trainers/stages/verify.h"
+#include "trainers/training/held_out.h"
 
 namespace mg {
-
-std::string arm_label(const Recipe& recipe) {
-  const auto& f = recipe.improve.filter;
-  if (is_control_arm(f.method)) return f.method;
-  const auto& v = recipe.improve.verify;
-  std::string label = v.method;
-  if (v.method == "mc" || v.method == "score") label += "-" + v.format;
-  return label + "/" + f.method;
-}
-
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-}  // namespace
-
-std::vector<Problem> round_problems(const RunContext& ctx, int round) {
-  std::vector<Problem> out;
-  uint64_t s = derive_seed(ctx.recipe.run.seed, SeedPurpose::RoundPrompts, {static_cast<uint64_t>(round)});
-  Range d = round_difficulty(ctx, round);
-  for (int p = 0; p < ctx.recipe.improve.prompts_per_round; ++p)
-    out.push_back(ctx.task->generate(s, static_cast<uint64_t>(p), d));
-  return out;
-}
-
-std::vector<std::string> prompt_texts(const std::vector<Problem>& problems) {
-  std::vector<std::string> out;
-  out.reserve(problems.size());
-  for (const auto& p : problems) out.push_back(p.prompt);
-  return out;
-}
-
-namespace {
-
-// Gathers every rank's samples and sorts them by (prompt, sample): identical on every rank.
-std::vector<ScoredSample> gather_samples(RunContext& ctx, const std::vector<ScoredSample>& mine) {
-  std::vector<ScoredSample> all;
-  for (const auto& part : ctx.comm->all_gather_bytes(encode_samples(mine))) {
-    auto v = decode_samples(part);
-    all.insert(all.end(), v.begin(), v.end());
-  }
-  std::sort(all.begin(), all.end(), [](const ScoredSample& a, const ScoredSample& b) {
-    return std::tie(a.prompt, a.sample) < std::tie(b.prompt, b.sample);
-  });
-  return all;
-}
-
-}  // namespace
-
-std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems) {
-  const auto& imp = ctx.recipe.improve;
-  GenerateRequest req;
-  std::vector<int> mine;
-  for (int p = ctx.comm->rank(); p < static_cast<int>(problems.size()); p += ctx.comm->world_size()) {
-    mine.push_back(p);
-    req.prompts.push_back(problems[p].prompt);
-    req.prompt_ids.push_back(static_cast<uint64_t>(p));
-  }
-  req.samples = imp.samples_per_prompt;
-  req.sampling = imp.sampling;
-  req.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::Sampling, {static_cast<uint64_t>(round)});
-  req.max_new_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
-  std::vector<ScoredSample> out;
-  if (!mine.empty()) {
-    auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device);
-    for (size_t i = 0; i < mine.size(); ++i)
-      for (int s = 0; s < req.samples; ++s) {
-        ScoredSample x;
-        x.prompt = mine[i];
-        x.sample = s;
-        x.answer = answers[i][s];
-        x.correct = ctx.task->grade(problems[mine[i]].prompt, x.answer);  // grade: metrics (and oracle) only
-        out.push_back(std::move(x));
-      }
-  }
-  return gather_samples(ctx, out);
-}
-
-std::vector<ScoredSample> stage_verify(RunContext& ctx, Gpt& model, int round, const std::vector<Problem>& problems,
-                                       const std::vector<ScoredSample>& samples,
-                                       std::vector<ScoredSample>* check_answers) {
-  const bool adopt = check_answers && ctx.recipe.improve.filter.adopt;
-  const std::vector<std::string> prompts = prompt_texts(problems);
-  std::vector<ScoredSample> mine;
-  for (const auto& s : samples)
-    if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
-  const int answer_tokens = max_answer_tokens(*ctx.task, round_difficulty(ctx, round));
-  EquivalentSampling equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
-  equivalent.samples = ctx.recipe.improve.samples_per_prompt;
-  equivalent.sampling = ctx.recipe.improve.sampling;
-  equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
-  equivalent.max_new_tokens = answer_tokens;
-  // The peers' checkpoints of the round whose model drew these samples (round - 1).
-  std::vector<Peer> peer_models;
-  if (verify_uses(ctx.recipe.improve.verify, "peers")) {
-    peer_models = load_peers(ctx.recipe, round - 1, ctx.device);
-    std::string names;
-    for (const auto& p : peer_models) names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
-    if (ctx.writer()) log::info("verify: the peers that vote are " + names);
-  }
-  PeerVoting peers;
-  peers.peers = &peer_models;
-  peers.samples = ctx.recipe.improve.samples_per_prompt;
-  peers.sampling = ctx.recipe.improve.sampling;
-  peers.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {static_cast<uint64_t>(round)});
-  peers.max_new_tokens = answer_tokens;
-  std::vector<ScoredSample> answers;
-  if (!mine.empty())
-    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, answer_tokens + 1, ctx.device,
-                equivalent, peers, adopt ? &answers : nullptr);
-  if (adopt) {
-    for (auto& a : answers) a.correct = ctx.task->grade(problems.at(a.prompt).prompt, a.answer);  // metrics only
-    *check_answers = gather_samples(ctx, answers);
-  }
-  return gather_samples(ctx, mine);
-}
-
-GapMetrics measure_gap(const std::vector<ScoredSample>& samples, const ImproveConfig& improve,
-                       std::vector<Kept>* selected) {
-  FilterConfig no_dedup = improve.filter;
-  no_dedup.dedup = false;
-  std::vector<Kept> kept = filter_samples(samples, no_dedup);
-  GapMetrics gap = gap_metrics(samples, kept, improve.pass_k);
-  if (selected) *selected = std::move(kept);
-  return gap;
-}
-
-namespace {
-
-nlohmann::json held_out_accuracy(RunContext& ctx, Gpt& model, int round) {
-  nlohmann::json greedy = nlohmann::json::object();
-  for (const auto& d : difficulties_so_far(ctx, round)) {
-    auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
-    greedy[difficulty_label(d)] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
-  }
-  return greedy;
-}
-
-// Saves a stage's output on rank 0 once it is complete, then every rank moves on together.
-// The boundary is a safe point: a signal stops the run here, every file whole.
-template <class F>
-void rank0_write(RunContext& ctx, int round, const std::string& stage, F&& write) {
-  if (ctx.writer()) write();
-  ctx.comm->barrier();
-  maybe_stop_after(round, stage);
-  stop_point(*ctx.comm, "in round " + std::to_string(round) + " after " + stage);
-}
-
-nlohmann::json run_one_round(RunContext& ctx, int round) {
-  const auto& imp = ctx.recipe.improve;
-  auto t_round = Clock::now();
-  // A peer that lacks the round that votes stops this round before it writes anything.
-  if (verify_uses(imp.verify, "peers") && !fs::exists(ctx.run.round_tmp(round) / "scored.jsonl"))
-    for (const auto& peer : imp.verify.peers) peer_round(ctx.recipe, peer, round - 1);
-  // The previous round's weights first: if they are refused, nothing of this round is written.
-  Gpt model = make_model(ctx);
-  load_round_weights(ctx, round - 1, model);
-  // Rows a killed run wrote for this round (or later ones) before committing it: this run
-  // writes them again.
+// Rows a killed run wrote for this round (or later ones) before committing it: this run
+// writes them again.
+void drop_uncommitted_rows(RunContext& ctx, int round) {
   ctx.metrics->drop([round](const nlohmann::json& row) {
     return row.value("kind", "") == "round" && row.value("round", -1) >= round;
   });
-  RoundWriter writer(ctx.run, round);
-  auto dir = writer.dir();
-  // The stages a killed run already finished, seen by every rank before rank 0 writes
-  // anything of this round. Looked up later instead, a file rank 0 has just written would
-  // send a slower rank down the resume branch, past the barrier the others wait in.
-  // A damaged one is discarded there and recomputed.
-  const std::set<std::string> done = usable_stage_files(ctx, writer);
-  auto problems = round_problems(ctx, round);
-  nlohmann::json times;
+}
 
-  auto t = Clock::now();
-  std::vector<ScoredSample> samples;
-  if (done.count("samples.jsonl")) {
-    samples = read_samples(dir / "samples.jsonl");
-  } else {
-    samples = stage_generate(ctx, model, round, problems);
-    rank0_write(ctx, round, "generate", [&] { write_samples(dir / "samples.jsonl", samples, false); });
-  }
-  times["generate"] = since(t);
-
-  t = Clock::now();
-  std::vector<ScoredSample> check_answers;  // filter.adopt: the check's own answer per prompt
-  if (done.count("scored.jsonl")) {
-    samples = read_samples(dir / "scored.jsonl");
-    if (imp.filter.adopt) check_answers = read_samples(dir / "check_answers.jsonl");
-  } else {
-    samples = stage_verify(ctx, model, round, problems, samples, &check_answers);
-    // scored.jsonl last: its presence says the stage is complete.
-    rank0_write(ctx, round, "verify", [&] {
-      if (imp.filter.adopt) write_samples(dir / "check_answers.jsonl", check_answers, true);
-      write_samples(dir / "scored.jsonl", samples, true);
-    });
-  }
-  times["verify"] = since(t);
-
-  std::vector<Kept> selected;
-  GapMetrics gap = measure_gap(samples, imp, &selected);
-  std::vector<Kept> kept;
-  if (done.count("kept.jsonl")) {
-    kept = read_kept(dir / "kept.jsonl");
-  } else {
-    kept = imp.filter.dedup ? dedup_kept(samples, selected) : selected;
-    // Adopted answers come after the samples; the gap above is the samples' alone.
-    if (imp.filter.adopt)
-      for (const Kept& a : adopted_answers(kept, check_answers, imp.filter.threshold)) kept.push_back(a);
-    rank0_write(ctx, round, "filter", [&] { write_kept(dir / "kept.jsonl", kept); });
-  }
-
-  t = Clock::now();
-  const std::vector<std::string> prompts = prompt_texts(problems);
-  DistillSummary distilled;
-  if (done.count("model.safetensors")) {
-    std::map<std::string, std::string> meta;
-    auto state = load_safetensors(dir / "model.safetensors", &meta);
-    load_module_state(*model, state, (dir / "model.safetensors").string());
-    model->to(ctx.device);
-    distilled = distill_summary_from(meta);
-  } else {
-    if (imp.distill.init == "base") load_round_weights(ctx, 0, model);
-    distilled = distill(ctx, model, round, distill_examples(ctx, round, prompts, samples, kept, check_answers));
-    // Before anything of it is saved: every rank saw the same (all-reduced) losses.
-    refuse_divergence(distilled, imp.distill.max_loss_ratio, round);
-    require_finite(module_state(*model), ErrorKind::Internal, "round " + std::to_string(round) + ": distillation",
-                   "; the round is not committed (training diverged: lower improve.distill.lr)");
-    rank0_write(ctx, round, "distill", [&] {
-      auto part = dir / "model.safetensors.part";
-      auto meta = distill_metadata(distilled);
-      meta["round"] = std::to_string(round);
-      save_safetensors(part, module_state(*model), meta);
-      std::filesystem::rename(part, dir / "model.safetensors");
-    });
-  }
-  times["distill"] = since(t);
-
-  t = Clock::now();
-  nlohmann::json record = to_json(gap);
+// The round's record (state.json, metrics.jsonl): its gap, what it kept and how distillation went.
+nlohmann::json round_record(const RunContext& ctx, const Round& round, const GapMetrics& gap,
+                            const std::vector<Kept>& kept, const Verified& verified, const DistillSummary& distilled) {
+  nlohmann::json record = gap_record(ctx.recipe, round.index, gap, kept, verified.check_answers);
   record["kind"] = "round";
-  record["round"] = round;
-  record["arm"] = arm_label(ctx.recipe);
-  record["control_arm"] = is_control_arm(imp.filter.method);
-  Range d = round_difficulty(ctx, round);
-  record["difficulty"] = {d.lo, d.hi};
-  if (imp.filter.adopt) record.update(adopted_metrics(kept, check_answers));
+  record["difficulty"] = {round.difficulty.lo, round.difficulty.hi};
   record["distill"] = {{"start_loss", distilled.start_loss}, {"end_loss", distilled.end_loss},
                        {"nonfinite_skipped", distilled.skipped}};
-  record["greedy"] = held_out_accuracy(ctx, model, round);
-  times["eval"] = since(t);
-  times["round"] = since(t_round);
-  record["seconds"] = times;
-  ctx.metrics->write(record);
-  maybe_stop_after(round, "metrics");  // the row is written, the round not yet committed
-  // state.json only, not metrics.jsonl: how this round's floats were rounded.
-  record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);
-  rank0_write(ctx, round, "commit", [&] {
-    fs::write_file_atomic(dir / "state.json", record.dump(2));
-    writer.commit();
+  return record;
+}
+
+// One round, as the paper's loop: generate -> verify -> filter (the gap measured on its
+// choice) -> distill -> held-out eval -> commit. Each stage reuses its stored output when a
+// killed run left it (RoundStore::reuse_or_run), so a resume ends with the same bytes.
+nlohmann::json run_one_round(RunContext& ctx, int index) {
+  const auto& imp = ctx.recipe.improve;
+  const auto started = std::chrono::steady_clock::now();
+  require_peer_rounds(ctx, index);  // before anything of the round is written
+  Gpt model = make_model(ctx);
+  load_round_weights(ctx, index - 1, model);  // refused weights: nothing of the round is written
+  drop_uncommitted_rows(ctx, index);
+  RoundStore store(ctx, index);
+  const Round round = make_round(ctx, index);
+  const auto samples = store.reuse_or_run("generate", "samples.jsonl", [&] { return stage_generate(ctx, model, round); },
+      [](const auto& dir) { return read_samples(dir / "samples.jsonl"); },
+      [](const auto& dir, const auto& s) { write_samples(dir / "samples.jsonl", s, false); });
+  const Verified verified = store.reuse_or_run("verify", "scored.jsonl", [&] { return stage_verify(ctx, model, round, samples); },
+      [&](const auto& dir) { return read_verified(dir, imp.filter.adopt); },
+      [&](const auto& dir, const Verified& v) { write_verified(dir, v, imp.filter.adopt); });
+  Filtered filtered = filter_round(verified.samples, imp.filter, verified.check_answers);
+  const GapMetrics gap = gap_metrics(verified.samples, filtered.selected, imp.pass_k);  // recomputed on a resume
+  const auto kept = store.reuse_or_run("filter", "kept.jsonl", [&] { return std::move(filtered.kept); },
+      [](const auto& dir) { return read_kept(dir / "kept.jsonl"); },
+      [](const auto& dir, const auto& k) { write_kept(dir / "kept.jsonl", k); }, /*timed=*/false);
+  const DistillSummary distilled = store.reuse_or_run("distill", "model.safetensors",
+      [&] { return distill_round(ctx, model, index, distill_examples(ctx, index, round.prompts, verified.samples, kept, verified.check_answers)); },
+      [&](const auto& dir) { return load_distilled(dir / "model.safetensors", ctx, model); },
+      [&](const auto& dir, const DistillSummary& d) { save_distilled(dir / "model.safetensors", model, d, index); });
+  nlohmann::json record = store.timed("eval", [&] {
+    auto r = round_record(ctx, round, gap, kept, verified, distilled);
+    r["greedy"] = held_out_accuracy(ctx, model, index);
+    return r;
   });
+  store.seconds()["round"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  record["seconds"] = store.seconds();
+  ctx.metrics->write(record);
+  maybe_stop_after(index, "metrics");  // the row is written, the round not yet committed
+  record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);  // state.json only: how its floats were rounded
+  store.commit(record);
   return record;
 }
 

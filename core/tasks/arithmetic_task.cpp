@@ -23,7 +23,7 @@ Problem ArithmeticTask::generate(uint64_t seed, uint64_t index, Range difficulty
   if (difficulty.lo < 1 || difficulty.hi < difficulty.lo)
     fail_input(name() + ": digits range [" + std::to_string(difficulty.lo) + ", " +
                std::to_string(difficulty.hi) + "] must satisfy 1 <= lo <= hi");
-  Rng rng(derive_seed({seed, index}));
+  Rng rng(problem_seed({seed, index}));
   int len_a = rng.uniform(difficulty.lo, difficulty.hi);
   int len_b = rng.uniform(difficulty.lo, difficulty.hi);
   std::string a = decimal::random_number(rng, len_a);
@@ -68,7 +68,7 @@ std::optional<std::string> ArithmeticTask::equivalent_prompt(const std::string& 
   std::string a, b;
   if (index < 0 || !parse(prompt, &a, &b)) return std::nullopt;
   if (index == 0) return b + op() + a + "=";
-  Rng rng(derive_seed({stable_hash(prompt), static_cast<uint64_t>(index)}));
+  Rng rng(problem_seed({stable_hash(prompt), static_cast<uint64_t>(index)}));
   auto split = resplit(decimal::strip_zeros(read_operand(a)), decimal::strip_zeros(read_operand(b)), rng);
   if (!split) return std::nullopt;
   return write_like(split->first, a) + op() + write_like(split->second, b) + "=";
@@ -79,7 +79,7 @@ std::optional<ShiftedPrompt> ArithmeticTask::shifted_prompt(const std::string& p
   if (index < 0 || !parse(prompt, &a, &b)) return std::nullopt;
   // A stream of its own: shifted rewrite k is not drawn from the same numbers as split k.
   constexpr uint64_t kShiftedStream = 0x5348494654ULL;
-  Rng rng(derive_seed({stable_hash(prompt), static_cast<uint64_t>(index), kShiftedStream}));
+  Rng rng(problem_seed({stable_hash(prompt), static_cast<uint64_t>(index), kShiftedStream}));
   auto lowered = lower(decimal::strip_zeros(read_operand(a)), decimal::strip_zeros(read_operand(b)), rng);
   if (!lowered) return std::nullopt;
   // Then split the lowered sum another way: the lower digits, and so their carries, change
@@ -176,7 +176,7 @@ std::optional<SplitStep> ArithmeticTask::split_step(const std::string& prompt, i
   // A stream of its own, drawn in the same order at every call: a step's problem depends on
   // (prompt, index) and the answers before it, not on how often the steps were asked.
   constexpr uint64_t kSplitStream = 0x53504C4954ULL;
-  Rng rng(derive_seed({stable_hash(prompt), static_cast<uint64_t>(index), kSplitStream}));
+  Rng rng(problem_seed({stable_hash(prompt), static_cast<uint64_t>(index), kSplitStream}));
   auto problem = [&](std::string x, std::string y) {
     x = decimal::strip_zeros(x);
     y = decimal::strip_zeros(y);
@@ -254,7 +254,7 @@ bool ArithmeticTask::grade(const std::string& prompt, const std::string& answer)
 std::string ArithmeticTask::wrong_answer(const Problem& p, uint64_t seed) const {
   std::string a, b;
   const std::string& right = p.answer;
-  Rng rng(derive_seed({seed, stable_hash(p.prompt), stable_hash(right)}));
+  Rng rng(problem_seed({seed, stable_hash(p.prompt), stable_hash(right)}));
   if (parse(p.prompt, &a, &b)) {
     int width = answer_width(static_cast<int>(a.size()), static_cast<int>(b.size()));
     // Slips act on the numbers, not on their padding (a carry dropped at a padded zero

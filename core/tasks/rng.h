@@ -6,18 +6,14 @@
 #include <initializer_list>
 #include <utility>
 
+#include "core/mix64.h"
+
 namespace mg::tasks {
 
-// SplitMix64 finaliser: a bijective mix of a 64-bit word.
-inline uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// Derives one seed from several (seed, index, purpose...): order matters.
-inline uint64_t derive_seed(std::initializer_list<uint64_t> parts) {
+// The seed of one piece of task data from several parts (seed, index, stream...): order
+// matters. Not mg::derive_seed (the trainers' derived seeds), which mixes its parts differently; both
+// are fixed by stored results.
+inline uint64_t problem_seed(std::initializer_list<uint64_t> parts) {
   uint64_t h = 0x6D696E6467617031ULL;  // any fixed start
   for (uint64_t p : parts) h = mix64(h ^ mix64(p));
   return h;
@@ -26,12 +22,11 @@ inline uint64_t derive_seed(std::initializer_list<uint64_t> parts) {
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
+  // SplitMix64: the state steps on, and the output is its mix (mix64 adds the step itself).
   uint64_t next() {
-    state_ += 0x9E3779B97F4A7C15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    const uint64_t z = mix64(state_);
+    state_ += kSplitMix64Step;
+    return z;
   }
   // Uniform in [lo, hi] (inclusive); the modulo bias is below 2^-40 for the small ranges used.
   int uniform(int lo, int hi) {

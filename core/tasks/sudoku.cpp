@@ -60,7 +60,7 @@ Problem SudokuTask::generate(uint64_t seed, uint64_t index, Range difficulty) co
     fail_input("sudoku: holes range [" + std::to_string(difficulty.lo) + ", " +
                std::to_string(difficulty.hi) + "] must satisfy 0 <= lo <= hi <= " +
                std::to_string(cells()));
-  Rng rng(derive_seed({seed, index}));
+  Rng rng(problem_seed({seed, index}));
   Problem p;
   p.answer = solved_grid(rng.next());
   int holes = rng.uniform(difficulty.lo, difficulty.hi);
@@ -113,7 +113,7 @@ bool SudokuTask::grade(const std::string& prompt, const std::string& answer) con
 }
 
 std::string SudokuTask::wrong_answer(const Problem& p, uint64_t seed) const {
-  Rng rng(derive_seed({seed, stable_hash(p.prompt), stable_hash(p.answer)}));
+  Rng rng(problem_seed({seed, stable_hash(p.prompt), stable_hash(p.answer)}));
   std::vector<size_t> holes;
   for (size_t i = 0; i < p.prompt.size() && i < p.answer.size(); ++i)
     if (p.prompt[i] == kHole) holes.push_back(i);

@@ -68,7 +68,7 @@ std::vector<std::string> tokenizer_corpus(const Task& task, Range difficulty, ui
     if (kind == 0) {
       corpus.push_back(example_text(generation_example(p)));
     } else {
-      std::string candidate = (i / 4) % 2 ? task.wrong_answer(p, tasks::derive_seed({seed, static_cast<uint64_t>(i)}))
+      std::string candidate = (i / 4) % 2 ? task.wrong_answer(p, tasks::problem_seed({seed, static_cast<uint64_t>(i)}))
                                           : p.answer;
       corpus.push_back(example_text(verification_example(task, p, candidate, kFormats[kind - 1], 1.0f)));
     }

@@ -10,7 +10,7 @@
 #include "core/metrics.h"
 #include "core/plot.h"
 #include "tools/cli/commands.h"
-#include "trainers/round_report.h"
+#include "trainers/run/round_report.h"
 
 namespace mg::cli {
 namespace {

@@ -16,18 +16,19 @@
 #include "core/safetensors.h"
 #include "models/hf_weights.h"
 #include "tools/cli/commands.h"
-#include "trainers/curriculum.h"
-#include "trainers/evaluate.h"
-#include "trainers/filter.h"
-#include "trainers/gap_metrics.h"
-#include "trainers/generate.h"
-#include "trainers/hf_export.h"
-#include "trainers/round_loop.h"
-#include "trainers/round_report.h"
-#include "trainers/sample_io.h"
-#include "trainers/seeds.h"
-#include "trainers/slices.h"
-#include "trainers/verify.h"
+#include "trainers/decode/answers.h"
+#include "trainers/run/curriculum.h"
+#include "trainers/run/hf_export.h"
+#include "trainers/run/round_prompts.h"
+#include "trainers/run/round_report.h"
+#include "trainers/run/sample_io.h"
+#include "trainers/run/seeds.h"
+#include "trainers/run/slices.h"
+#include "trainers/stages/filter.h"
+#include "trainers/stages/gap_metrics.h"
+#include "trainers/stages/generate.h"
+#include "trainers/stages/verify.h"
+#include "trainers/training/held_out.h"
 
 namespace mg::cli {
 namespace {
@@ -88,20 +89,15 @@ Action add_gap(CLI::App& app) {
     auto [ctx, model] = open_round(*a);
     // The prompts the next round would see: this matches the gap that round measures.
     int round = a->round + 1;
-    auto problems = round_problems(ctx, round);
-    auto samples = stage_generate(ctx, model, round, problems);
-    std::vector<ScoredSample> check_answers;
-    samples = stage_verify(ctx, model, round, problems, samples, &check_answers);
-    std::vector<Kept> kept;
-    auto record = to_json(measure_gap(samples, ctx.recipe.improve, &kept));
-    record["round"] = a->round;
-    record["arm"] = arm_label(ctx.recipe);
-    record["control_arm"] = is_control_arm(ctx.recipe.improve.filter.method);
-    // With filter.adopt, the answers the next round would adopt, counted apart as it counts them.
-    if (ctx.recipe.improve.filter.adopt) {
-      for (const Kept& k : adopted_answers(kept, check_answers, ctx.recipe.improve.filter.threshold)) kept.push_back(k);
-      record.update(adopted_metrics(kept, check_answers));
-    }
+    const Round next = make_round(ctx, round);
+    const Verified verified = stage_verify(ctx, model, next, stage_generate(ctx, model, next));
+    const auto& samples = verified.samples;
+    const auto& check_answers = verified.check_answers;
+    // As the round measures it; with filter.adopt, the answers the next round would adopt,
+    // counted apart as it counts them.
+    const Filtered filtered = filter_round(samples, ctx.recipe.improve.filter, check_answers);
+    const GapMetrics gap = gap_metrics(samples, filtered.selected, ctx.recipe.improve.pass_k);
+    const nlohmann::json record = gap_record(ctx.recipe, a->round, gap, filtered.kept, check_answers);
     if (ctx.writer()) {
       std::cerr << format_round_table({record});
       std::cout << record.dump() << std::endl;

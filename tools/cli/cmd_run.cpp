@@ -11,7 +11,7 @@
 #include "core/run_dir.h"
 #include "core/stop_signal.h"
 #include "tools/cli/commands.h"
-#include "trainers/pretrain.h"
+#include "trainers/training/pretrain.h"
 #include "trainers/round_loop.h"
 
 namespace mg::cli {

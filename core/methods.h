@@ -1,0 +1,72 @@
+#pragma once
+// The verify and filter methods: one list each, from which the recipe schema's allowed values
+// come, and the enums the stages switch on. A recipe stores the names; code compares enums.
+#include <algorithm>
+#include <array>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/errors.h"
+
+namespace mg {
+
+enum class VerifyMethod { Mc, Score, Consistency, Equivalent, Peers, Ensemble };
+enum class FilterMethod { Quantile, BestOfN, Threshold, Reweight, None, Oracle };
+
+template <class E>
+using MethodNames = std::array<std::pair<E, std::string_view>, 6>;
+
+// In the order the reference lists them.
+inline constexpr MethodNames<VerifyMethod> kVerifyMethods{{{VerifyMethod::Mc, "mc"},
+                                                           {VerifyMethod::Score, "score"},
+                                                           {VerifyMethod::Consistency, "consistency"},
+                                                           {VerifyMethod::Equivalent, "equivalent"},
+                                                           {VerifyMethod::Peers, "peers"},
+                                                           {VerifyMethod::Ensemble, "ensemble"}}};
+inline constexpr MethodNames<FilterMethod> kFilterMethods{{{FilterMethod::Quantile, "quantile"},
+                                                           {FilterMethod::BestOfN, "best_of_n"},
+                                                           {FilterMethod::Threshold, "threshold"},
+                                                           {FilterMethod::Reweight, "reweight"},
+                                                           {FilterMethod::None, "none"},
+                                                           {FilterMethod::Oracle, "oracle"}}};
+
+// The names of `table`, in order, leaving out `except` (ensemble does not combine itself).
+template <class E>
+std::vector<std::string> method_names(const MethodNames<E>& table, std::vector<E> except = {}) {
+  std::vector<std::string> out;
+  for (const auto& [method, name] : table)
+    if (std::find(except.begin(), except.end(), method) == except.end()) out.emplace_back(name);
+  return out;
+}
+
+template <class E>
+std::string method_name(const MethodNames<E>& table, E method) {
+  for (const auto& [m, name] : table)
+    if (m == method) return std::string(name);
+  fail_internal("a method with no name");
+}
+
+// The method called `name`; BadInput naming `key` for a name not in the list (a recipe is
+// checked against the list when it is read, so this is for callers that bypass it).
+template <class E>
+E method_of(const MethodNames<E>& table, std::string_view name, std::string_view key) {
+  for (const auto& [method, n] : table)
+    if (n == name) return method;
+  fail_input(std::string(key) + ": unknown method '" + std::string(name) + "'");
+}
+
+inline VerifyMethod verify_method(std::string_view name) {
+  return method_of(kVerifyMethods, name, "verify.method");
+}
+inline FilterMethod filter_method(std::string_view name) {
+  return method_of(kFilterMethods, name, "filter.method");
+}
+inline std::string name_of(VerifyMethod m) { return method_name(kVerifyMethods, m); }
+inline std::string name_of(FilterMethod m) { return method_name(kFilterMethods, m); }
+
+// The control arms of a study (`none`, `oracle`) train without trusting the verifier.
+inline bool is_control_arm(FilterMethod m) { return m == FilterMethod::None || m == FilterMethod::Oracle; }
+
+}  // namespace mg

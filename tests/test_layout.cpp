@@ -1,0 +1,58 @@
+// The layering of trainers/, read from the #include lines: a directory includes only its own
+// files and those of the directories below it (run < decode < verifiers < training < stages <
+// the round loop), and a stage never includes another stage (the round loop passes data
+// between them). A stage's own helpers share its name's first word (distill, distill_data).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The layer of a path under trainers/ ("stages/verify.h"); -1 for a path outside the layers.
+int layer_of(const std::string& rel) {
+  static const std::map<std::string, int> layers = {
+      {"run", 0}, {"decode", 1}, {"verifiers", 2}, {"training", 3}, {"stages", 4}};
+  const auto slash = rel.find('/');
+  if (slash == std::string::npos) return 5;  // the round loop, at the top
+  const auto it = layers.find(rel.substr(0, slash));
+  return it == layers.end() ? -1 : it->second;
+}
+
+std::string stage_of(const std::string& rel) {
+  const std::string name = fs::path(rel).stem().string();
+  return name.substr(0, name.find('_'));
+}
+
+TEST(Layout, TrainersIncludeOnlyDownwardAndNoStageIncludesAnother) {
+  const fs::path root = fs::path(MG_SOURCE_DIR) / "trainers";
+  const std::regex include_line(R"(^\s*#include\s+"trainers/([^"]+)\")");
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root)) {
+    const auto ext = entry.path().extension();
+    if (ext != ".h" && ext != ".cpp") continue;
+    ++files;
+    const std::string from = fs::relative(entry.path(), root).generic_string();
+    const int from_layer = layer_of(from);
+    EXPECT_GE(from_layer, 0) << "trainers/" << from << " is in no layer (run, decode, verifiers, training, stages)";
+    std::ifstream in(entry.path());
+    std::string line;
+    while (std::getline(in, line)) {
+      std::smatch m;
+      if (!std::regex_search(line, m, include_line)) continue;
+      const std::string to = m[1];
+      const int to_layer = layer_of(to);
+      EXPECT_LE(to_layer, from_layer) << "trainers/" << from << " includes trainers/" << to << ", a layer above it";
+      if (from_layer == 4 && to_layer == 4)
+        EXPECT_EQ(stage_of(from), stage_of(to)) << "stage trainers/" << from << " includes another stage, trainers/" << to;
+    }
+  }
+  EXPECT_GT(files, 0) << root;
+}
+
+}  // namespace

@@ -1,0 +1,43 @@
+#include "trainers/stages/distill_data.h"
+
+#include <map>
+
+#include "core/errors.h"
+#include "trainers/run/round_prompts.h"
+#include "trainers/run/sample_io.h"
+
+namespace mg {
+
+std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompts,
+                                          const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
+                                          const std::vector<ScoredSample>& check_answers) {
+  std::map<std::pair<int, int>, const ScoredSample*> by_id;
+  for (const auto& s : samples) by_id[{s.prompt, s.sample}] = &s;
+  for (const auto& a : check_answers) by_id[{a.prompt, -1}] = &a;
+  std::vector<DistillExample> out;
+  out.reserve(kept.size());
+  for (const Kept& k : kept) {
+    auto it = by_id.find({k.prompt, k.sample});
+    if (it == by_id.end() || k.prompt < 0 || static_cast<size_t>(k.prompt) >= prompts.size())
+      fail_internal("kept sample (" + std::to_string(k.prompt) + ", " + std::to_string(k.sample) +
+                    ") is not among the round's samples");
+    out.push_back({Problem{prompts[static_cast<size_t>(k.prompt)], it->second->answer}, k.weight});
+  }
+  return out;
+}
+
+std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, const std::vector<std::string>& prompts,
+                                             const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
+                                             const std::vector<ScoredSample>& check_answers) {
+  std::vector<DistillExample> out = kept_examples(prompts, samples, kept, check_answers);
+  if (!ctx.recipe.improve.distill.accumulate) return out;
+  for (int r = 1; r < round; ++r) {
+    const RoundKept earlier = read_round_kept(ctx.run.round(r), ctx.recipe.improve.filter.adopt,
+                                              "improve.distill.accumulate trains on every earlier round's kept samples");
+    auto more = kept_examples(prompt_texts(round_problems(ctx, r)), earlier.scored, earlier.kept, earlier.check_answers);
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
+}  // namespace mg

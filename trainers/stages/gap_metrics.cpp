@@ -1,0 +1,138 @@
+#include "trainers/stages/gap_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <utility>
+
+#include "core/errors.h"
+#include "trainers/run/round_report.h"
+
+namespace mg {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+}  // namespace
+
+double pass_at_k(int n, int c, int k) {
+  check(k >= 1 && n >= k && c >= 0 && c <= n, "pass_at_k: need 1 <= k <= n and 0 <= c <= n");
+  if (n - c < k) return 1.0;  // every k-subset holds a correct sample
+  // C(n-c, k) / C(n, k) = prod_{i = n-c+1}^{n} (1 - k / i): no factorials, no overflow.
+  double all_wrong = 1.0;
+  for (int i = n - c + 1; i <= n; ++i) all_wrong *= 1.0 - static_cast<double>(k) / i;
+  return 1.0 - all_wrong;
+}
+
+GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k) {
+  if (k < 1) fail_input("pass@k: k must be >= 1, got " + std::to_string(k));
+  std::map<std::pair<int, int>, const ScoredSample*> by_key;
+  std::map<int, std::pair<int, int>> per_prompt;  // prompt -> (samples, correct)
+  size_t correct = 0;
+  for (const ScoredSample& s : samples) {
+    check(by_key.emplace(std::make_pair(s.prompt, s.sample), &s).second,
+          "gap_metrics: duplicate (prompt " + std::to_string(s.prompt) + ", sample " +
+              std::to_string(s.sample) + ")");
+    auto& [n, c] = per_prompt[s.prompt];
+    ++n;
+    c += s.correct ? 1 : 0;
+    correct += s.correct ? 1 : 0;
+  }
+
+  GapMetrics m{};
+  m.prompts = static_cast<int>(per_prompt.size());
+  m.kept = static_cast<int>(kept.size());
+  m.J_f = samples.empty() ? kNaN : static_cast<double>(correct) / static_cast<double>(samples.size());
+
+  double weight_sum = 0, weight_correct = 0;
+  size_t kept_correct = 0;
+  std::map<std::pair<int, int>, bool> seen;
+  for (const Kept& kp : kept) {
+    const auto it = by_key.find({kp.prompt, kp.sample});
+    check(it != by_key.end(), "gap_metrics: kept (prompt " + std::to_string(kp.prompt) + ", sample " +
+                                  std::to_string(kp.sample) + ") is not among the samples");
+    check(seen.emplace(it->first, true).second, "gap_metrics: a sample is kept twice");
+    check(std::isfinite(kp.weight) && kp.weight >= 0, "gap_metrics: a kept weight is negative or not finite");
+    weight_sum += kp.weight;
+    if (it->second->correct) {
+      weight_correct += kp.weight;
+      ++kept_correct;
+    }
+  }
+  m.J_filtered = weight_sum > 0 ? weight_correct / weight_sum : kNaN;
+  m.gap = m.J_filtered - m.J_f;
+  m.relative_gap = m.J_f == 1.0 ? 0.0 : m.gap / (1.0 - m.J_f);
+  m.precision = kept.empty() ? kNaN : static_cast<double>(kept_correct) / static_cast<double>(kept.size());
+  m.recall = correct == 0 ? kNaN : static_cast<double>(kept_correct) / static_cast<double>(correct);
+
+  double pass1 = 0, passk = 0;
+  for (const auto& [prompt, nc] : per_prompt) {
+    const auto [n, c] = nc;
+    if (n < k)
+      fail_input("pass@" + std::to_string(k) + ": prompt " + std::to_string(prompt) + " has only " +
+                 std::to_string(n) + " samples (improve.pass_k must be <= samples_per_prompt)");
+    pass1 += static_cast<double>(c) / n;
+    passk += pass_at_k(n, c, k);
+  }
+  m.pass1 = per_prompt.empty() ? kNaN : pass1 / static_cast<double>(per_prompt.size());
+  m.passk = per_prompt.empty() ? kNaN : passk / static_cast<double>(per_prompt.size());
+
+  std::vector<double> scores;
+  std::vector<bool> labels;
+  scores.reserve(samples.size());
+  labels.reserve(samples.size());
+  for (const ScoredSample& s : samples) {
+    scores.push_back(s.score);
+    labels.push_back(s.correct);
+  }
+  m.auroc = auroc(scores, labels);
+  return m;
+}
+
+nlohmann::json to_json(const GapMetrics& m) {
+  // An undefined quantity is null, explicitly: nlohmann would keep a NaN as a number in the
+  // object and only write it as null when dumping.
+  auto number = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  return nlohmann::json{{"J_f", number(m.J_f)},
+                        {"J_filtered", number(m.J_filtered)},
+                        {"gap", number(m.gap)},
+                        {"relative_gap", number(m.relative_gap)},
+                        {"pass1", number(m.pass1)},
+                        {"passk", number(m.passk)},
+                        {"precision", number(m.precision)},
+                        {"recall", number(m.recall)},
+                        {"auroc", number(m.auroc)},
+                        {"kept", m.kept},
+                        {"prompts", m.prompts}};
+}
+
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers) {
+  std::map<int, bool> right;  // prompt -> is its check answer right
+  for (const ScoredSample& a : check_answers) right[a.prompt] = a.correct;
+  int adopted = 0, adopted_right = 0;
+  for (const Kept& k : kept) {
+    if (k.sample != -1) continue;
+    auto it = right.find(k.prompt);
+    check(it != right.end(), "adopted_metrics: prompt " + std::to_string(k.prompt) + " has no check answer");
+    ++adopted;
+    adopted_right += it->second ? 1 : 0;
+  }
+  nlohmann::json out;
+  out["adopted"] = adopted;
+  out["adopted_precision"] = adopted == 0 ? nlohmann::json(nullptr) : nlohmann::json(double(adopted_right) / adopted);
+  return out;
+}
+
+nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
+                          const std::vector<ScoredSample>& check_answers) {
+  nlohmann::json record = to_json(gap);
+  record["round"] = round;
+  record["arm"] = arm_label(recipe);
+  record["control_arm"] = is_control_arm(filter_method(recipe.improve.filter.method));
+  if (recipe.improve.filter.adopt) record.update(adopted_metrics(kept, check_answers));
+  return record;
+}
+
+}  // namespace mg

@@ -1,0 +1,53 @@
+#pragma once
+// The generation-verification gap of one round and the numbers read beside it: how much
+// better the verifier-filtered samples are than the raw ones, how diverse the raw samples
+// are (pass@k), and how well the score ranks right above wrong answers (AUROC).
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/auroc.h"
+#include "core/recipe.h"
+#include "trainers/run/scored_sample.h"
+
+namespace mg {
+
+// Quantities that are undefined on the given data are NaN (written as null in JSON):
+// J_filtered, gap and relative_gap when nothing is kept (or every weight is 0), precision
+// when nothing is kept, recall when no sample is correct, and all accuracies when there
+// are no samples.
+struct GapMetrics {
+  double J_f;           // accuracy of the raw samples (all samples count alike)
+  double J_filtered;    // weighted accuracy of the kept samples: sum(w * correct) / sum(w)
+  double gap;           // J_filtered - J_f
+  double relative_gap;  // gap / (1 - J_f); 0 when J_f == 1
+  double pass1;         // mean over prompts of the share of correct samples
+  double passk;         // unbiased pass@k estimator (Chen et al. 2021) averaged over prompts
+  double precision, recall;  // of "kept" (weight ignored) as a predictor of "correct"
+  double auroc;         // of score against correct (ties counted half); 0.5 when one class is absent
+  int kept;             // number of kept samples
+  int prompts;          // number of distinct prompts
+};
+
+// `kept` must name distinct (prompt, sample) pairs present in `samples`, with finite weights
+// >= 0. To measure the filtered distribution f[w(u_f)], pass the filter's result before
+// dedup (dedup leaves weights alone, so the deduplicated list trains on the same weights).
+// Every prompt needs at least k samples (fail_input otherwise).
+GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k);
+
+// Unbiased pass@k of one prompt with n samples of which c are correct: 1 - C(n-c, k) / C(n, k).
+double pass_at_k(int n, int c, int k);
+
+nlohmann::json to_json(const GapMetrics& m);
+
+// filter.adopt's numbers, outside the gap (which is the samples' alone): `adopted`, the
+// entries of `kept` that train on a check answer (sample -1), and `adopted_precision`, the
+// share of them the grader marks right (null when there are none).
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers);
+
+// The part of a round's record that the round and `mindgap gap` share: the gap of the samples
+// (to_json), the round, the arm (arm_label), whether it is a control arm and, with
+// filter.adopt, the adopted answers among `kept`, counted apart (adopted_metrics).
+nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
+                          const std::vector<ScoredSample>& check_answers);
+
+}  // namespace mg

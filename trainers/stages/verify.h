@@ -1,0 +1,58 @@
+#pragma once
+// Stage "verify": the model scores its own (prompt, answer) pairs by the recipe's method, each
+// a verifier of trainers/verifiers/:
+//   mc, score   the model's verdict (verdict.h)
+//   consistency share of the prompt's samples that give the same answer (majority vote; no verifier)
+//   equivalent  share of the answers to the task's equivalent prompts that agree (equivalence.h)
+//   peers       share of other runs' models' answers to the same prompt that agree (peer_vote.h)
+//   ensemble    the recipe's methods combined by mean or AND (minimum)
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/recipe.h"
+#include "core/tasks/task.h"
+#include "core/tokenizer.h"
+#include "models/gpt.h"
+#include "trainers/run/round_prompts.h"
+#include "trainers/run/run_context.h"
+#include "trainers/run/scored_sample.h"
+#include "trainers/verifiers/equivalence.h"
+#include "trainers/verifiers/peer_vote.h"
+
+namespace mg {
+
+// Fills samples[i].score by the recipe's verify method. Pairs with identical (prompt, answer) are
+// scored once. `prompts[p]` is the prompt text of samples with prompt index p. `equivalent`
+// says how to sample the equivalent prompts, and `peers` which models vote, for the methods
+// of those names. With `check_answers`, the equivalent method's most-voted answer per prompt
+// (equivalence_scores' `top`); left empty when the recipe's methods do not include it.
+void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
+                 const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
+                 int max_derivation_tokens, const torch::Device& device,
+                 const EquivalentSampling& equivalent = {}, const PeerVoting& peers = {},
+                 std::vector<ScoredSample>* check_answers = nullptr);
+
+// The stage's output: the samples with their scores, gathered and sorted on every rank, and
+// with filter.adopt the check's most-voted answer per prompt (sample -1), graded for the
+// metrics, gathered and sorted.
+struct Verified {
+  std::vector<ScoredSample> samples;
+  std::vector<ScoredSample> check_answers;
+};
+
+// A peer that lacks the round that votes stops round `round` before it writes anything
+// (BadInput naming the peer); nothing to check once the round's scores are on disk.
+void require_peer_rounds(const RunContext& ctx, int round);
+
+// The stage of a round: self-verification scores by the recipe's method (by rank).
+Verified stage_verify(RunContext& ctx, Gpt& model, const Round& round, const std::vector<ScoredSample>& samples);
+
+// The stage's files in a round directory: scored.jsonl and, with filter.adopt,
+// check_answers.jsonl (written first, so scored.jsonl says the stage is complete).
+Verified read_verified(const std::filesystem::path& dir, bool adopt);
+void write_verified(const std::filesystem::path& dir, const Verified& verified, bool adopt);
+
+}  // namespace mg

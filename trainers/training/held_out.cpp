@@ -1,0 +1,98 @@
+#include "trainers/training/held_out.h"
+
+#include <cstring>
+
+#include "core/auroc.h"
+#include "trainers/decode/answers.h"
+#include "trainers/run/seeds.h"
+#include "trainers/verifiers/verdict.h"
+
+namespace mg {
+
+std::vector<Problem> eval_problems(const Task& task, uint64_t seed, Range difficulty, int n) {
+  std::vector<Problem> out;
+  uint64_t s = derive_seed(seed, SeedPurpose::EvalPrompts, {static_cast<uint64_t>(difficulty.lo),
+                                                            static_cast<uint64_t>(difficulty.hi)});
+  for (int i = 0; i < n; ++i) out.push_back(task.generate(s, static_cast<uint64_t>(i), difficulty));
+  return out;
+}
+
+std::vector<double> gather_doubles(Communicator& comm, const std::vector<double>& mine) {
+  std::string bytes(mine.size() * sizeof(double), '\0');
+  if (!mine.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
+  std::vector<double> all;
+  for (const auto& part : comm.all_gather_bytes(bytes)) {
+    size_t n = part.size() / sizeof(double);
+    size_t at = all.size();
+    all.resize(at + n);
+    if (n) std::memcpy(all.data() + at, part.data(), n * sizeof(double));
+  }
+  return all;
+}
+
+namespace {
+
+// This rank's share of a list: items i with i % world == rank.
+template <class T>
+std::vector<T> shard(const std::vector<T>& items, const Communicator& comm) {
+  std::vector<T> out;
+  for (size_t i = comm.rank(); i < items.size(); i += comm.world_size()) out.push_back(items[i]);
+  return out;
+}
+
+}  // namespace
+
+double greedy_accuracy(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
+                       Communicator& comm, const torch::Device& device) {
+  auto mine = shard(problems, comm);
+  double correct = 0;
+  if (!mine.empty()) {
+    GenerateRequest req;
+    for (const auto& p : mine) req.prompts.push_back(p.prompt);
+    req.samples = 1;
+    req.sampling.temperature = 0.0;
+    int longest = 0;
+    for (const auto& p : mine) longest = std::max<int>(longest, static_cast<int>(p.answer.size()));
+    req.max_new_tokens = longest + 2;
+    auto answers = generate_answers(model, tokenizer, req, device);
+    for (size_t i = 0; i < mine.size(); ++i) correct += task.grade(mine[i].prompt, answers[i][0]) ? 1 : 0;
+  }
+  auto counts = torch::tensor({correct, static_cast<double>(mine.size())}, torch::kFloat64);
+  comm.all_reduce_sum(counts);
+  return counts[1].item<double>() > 0 ? counts[0].item<double>() / counts[1].item<double>() : 0.0;
+}
+
+VerdictEval verdict_eval(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
+                         const VerifyConfig& verify, uint64_t seed, Communicator& comm, const torch::Device& device) {
+  // Candidate i is correct for even i, a near miss for odd i: balanced classes.
+  std::vector<double> scores, labels;
+  VerdictRequest req;
+  req.method = verify_method(verify.method) == VerifyMethod::Score ? VerifyMethod::Score : VerifyMethod::Mc;
+  req.format = verify.format;
+  std::vector<bool> truth;
+  for (size_t i = comm.rank(); i < problems.size(); i += comm.world_size()) {
+    const auto& p = problems[i];
+    bool good = i % 2 == 0;
+    req.prompts.push_back(p.prompt);
+    req.candidates.push_back(good ? p.answer : task.wrong_answer(p, derive_seed(seed, SeedPurpose::EvalVerify, {i})));
+    truth.push_back(good);
+    req.max_derivation_tokens = std::max<int>(req.max_derivation_tokens, static_cast<int>(p.answer.size()) + 2);
+  }
+  if (!req.prompts.empty()) {
+    scores = verdict_scores(model, tokenizer, req, device);
+    for (bool t : truth) labels.push_back(t ? 1.0 : 0.0);
+  }
+  auto all_scores = gather_doubles(comm, scores), all_labels = gather_doubles(comm, labels);
+  VerdictEval out;
+  std::vector<bool> lab;
+  double agree = 0;
+  for (size_t i = 0; i < all_scores.size(); ++i) {
+    lab.push_back(all_labels[i] > 0.5);
+    agree += ((all_scores[i] > 0.5) == lab.back()) ? 1 : 0;
+  }
+  out.accuracy = all_scores.empty() ? 0 : agree / all_scores.size();
+  out.auroc = auroc(all_scores, lab);
+  return out;
+}
+
+}  // namespace mg

@@ -1,0 +1,37 @@
+#pragma once
+// Held-out evaluation shared by pretraining, the round loop and `mindgap eval`: greedy accuracy,
+// verdict accuracy / AUROC on held-out verification examples (half correct, half near-miss),
+// and the AUROC of the self-verification score on the model's own samples. Work is sharded by
+// rank and the counts are combined, so every rank returns the same numbers.
+#include <torch/torch.h>
+
+#include "core/distributed/communicator.h"
+#include "core/recipe.h"
+#include "core/tasks/task.h"
+#include "core/tokenizer.h"
+#include "models/gpt.h"
+
+namespace mg {
+
+// The held-out prompts of a difficulty: seeded apart from every training stream.
+std::vector<Problem> eval_problems(const Task& task, uint64_t seed, Range difficulty, int n);
+
+// A difficulty as the metrics name it: "4", or "1-3" for a range.
+inline std::string difficulty_label(Range d) {
+  return d.lo == d.hi ? std::to_string(d.lo) : std::to_string(d.lo) + "-" + std::to_string(d.hi);
+}
+
+double greedy_accuracy(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
+                       Communicator& comm, const torch::Device& device);
+
+struct VerdictEval {
+  double accuracy = 0;  // score > 0.5 agrees with the truth
+  double auroc = 0.5;
+};
+VerdictEval verdict_eval(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
+                         const VerifyConfig& verify, uint64_t seed, Communicator& comm, const torch::Device& device);
+
+// Gathers a vector of doubles from every rank, in rank order.
+std::vector<double> gather_doubles(Communicator& comm, const std::vector<double>& mine);
+
+}  // namespace mg
