@@ -1,5 +1,6 @@
 #pragma once
 // Runs the mindgap binary from a test: exit code, stderr, and a scratch directory per test.
+#include "test_paths.h"
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -18,7 +19,7 @@ struct CliResult {
 inline CliResult run_mindgap(const std::string& args, const std::filesystem::path& scratch,
                              const std::string& env = "") {
   auto err = scratch / "stderr.txt";
-  std::string cmd = env + (env.empty() ? "" : " ") + std::string(MG_BINARY_DIR) + "/mindgap " + args +
+  std::string cmd = env + (env.empty() ? "" : " ") + mg::test::binary_dir() + "/mindgap " + args +
                     " > " + (scratch / "stdout.txt").string() + " 2> " + err.string();
   int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, mg::fs::read_file(err)};
@@ -33,6 +34,6 @@ inline std::filesystem::path scratch_dir(const std::string& tag) {
   return dir;
 }
 
-inline std::string micro_recipe() { return std::string(MG_SOURCE_DIR) + "/tests/data/micro_addition.yaml"; }
+inline std::string micro_recipe() { return mg::test::source_dir() + "/tests/data/micro_addition.yaml"; }
 
 }  // namespace mg::testing

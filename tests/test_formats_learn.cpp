@@ -1,6 +1,7 @@
 // Each verification format is learnable: a small model pretrained for a few hundred steps on
 // one-digit addition judges held-out (prompt, candidate) pairs, half correct and half
 // realistic near misses, far better than chance, and solves the prompts greedily.
+#include "test_paths.h"
 #include <nlohmann/json.hpp>
 
 #include "tests/cli_runner.h"
@@ -11,7 +12,7 @@ namespace {
 
 nlohmann::json pretrain_with(const std::string& overrides, const fs::path& scratch) {
   auto run = scratch / "run";
-  auto recipe = std::string(MG_SOURCE_DIR) + "/tests/data/learn_formats.yaml";
+  auto recipe = mg::test::source_dir() + "/tests/data/learn_formats.yaml";
   auto res = mg::testing::run_mindgap("pretrain " + recipe + " run.dir=" + run.string() + " " + overrides, scratch);
   EXPECT_EQ(res.code, 0) << res.err;
   return nlohmann::json::parse(mg::fs::read_file(run / "round-0000" / "state.json"));

@@ -4,6 +4,7 @@
 // transformers classes and compares tokens, logits and greedy answers with mindgap's, written
 // here. The import test needs no Python: export -> import gives the same tensors and the same
 // `mindgap eval` output.
+#include "test_paths.h"
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -176,7 +177,7 @@ TEST_F(HfExport, TransformersComputesWhatMindgapComputes) {
     args.append(" ").append(hf.string()).append(" ").append(expect.string());
   }
   auto log = scratch / "hf_check.txt";
-  std::string cmd = py + " " + MG_SOURCE_DIR + "/tests/hf_check.py" + args + " > " + log.string() + " 2>&1";
+  std::string cmd = py + " " + mg::test::source_dir() + "/tests/hf_check.py" + args + " > " + log.string() + " 2>&1";
   int status = std::system(cmd.c_str());
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::string report = mg::fs::read_file(log);

@@ -2,6 +2,7 @@
 // files and those of the directories below it (run < decode < verifiers < training < stages <
 // the round loop), and a stage never includes another stage (the round loop passes data
 // between them). A stage's own helpers share its name's first word (distill, distill_data).
+#include "test_paths.h"
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -30,7 +31,7 @@ std::string stage_of(const std::string& rel) {
 }
 
 TEST(Layout, TrainersIncludeOnlyDownwardAndNoStageIncludesAnother) {
-  const fs::path root = fs::path(MG_SOURCE_DIR) / "trainers";
+  const fs::path root = fs::path(mg::test::source_dir()) / "trainers";
   const std::regex include_line(R"(^\s*#include\s+"trainers/([^"]+)\")");
   int files = 0;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {

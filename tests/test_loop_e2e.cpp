@@ -1,5 +1,6 @@
 // End-to-end runs of the loop on a micro model through the real binary: every stage, every
 // verify method, every filter, the curriculum, resume at every stage boundary.
+#include "test_paths.h"
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -335,8 +336,8 @@ TEST_F(LoopE2E, PeersVoteInLockstep) {
 // by the others' previous round.
 TEST_F(LoopE2E, PeersScriptRunsTheSeedsInLockstep) {
   auto out = scratch / "population";
-  std::string cmd = "MINDGAP_BUILD=" + std::string(MG_BINARY_DIR) + " MINDGAP_STUDY_DIR=" + out.string() + " bash " +
-                    std::string(MG_SOURCE_DIR) + "/tools/peers.sh " + micro_recipe() +
+  std::string cmd = "MINDGAP_BUILD=" + mg::test::binary_dir() + " MINDGAP_STUDY_DIR=" + out.string() + " bash " +
+                    mg::test::source_dir() + "/tools/peers.sh " + micro_recipe() +
                     " '3 4' improve.filter.method=threshold improve.rounds=2 > " + (scratch / "peers.txt").string() +
                     " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << mg::fs::read_file(scratch / "peers.txt");

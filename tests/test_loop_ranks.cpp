@@ -2,6 +2,7 @@
 // keeps the same samples and the same filtered set, with the same gap metrics, as the 1-rank
 // round from the same round-0000. Prompts are sharded by rank and gathered; seeds depend on (seed, round, prompt,
 // sample) only.
+#include "test_paths.h"
 #include <nlohmann/json.hpp>
 
 #include "core/metrics.h"
@@ -43,7 +44,7 @@ void same_round_on_two_ranks(const std::string& name, const std::string& overrid
   auto res = run_mindgap("improve " + micro_recipe() + " --from " + base.string() + " run.dir=" + one.string() + rounds,
                          scratch);
   ASSERT_EQ(res.code, 0) << res.err;
-  std::string cmd = launcher + " " + std::string(MG_BINARY_DIR) + "/mindgap improve " + micro_recipe() +
+  std::string cmd = launcher + " " + mg::test::binary_dir() + "/mindgap improve " + micro_recipe() +
                     " --from " + base.string() + " run.dir=" + two.string() + rounds + " > " +
                     (scratch / "ranks.txt").string() + " 2>&1";
   int status = std::system(cmd.c_str());

@@ -5,6 +5,10 @@
 
 #include "core/runtime.h"
 #include "core/sanitizer_defaults.h"
+#include "test_paths.h"
+
+std::string mg::test::source_dir() { return MG_SOURCE_DIR; }
+std::string mg::test::binary_dir() { return MG_BINARY_DIR; }
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);

@@ -1,4 +1,5 @@
 // Recipe parsing in-process: defaults, overrides, the written-out form, resume comparison.
+#include "test_paths.h"
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
@@ -36,7 +37,7 @@ TEST(Recipe, MinimalGetsDefaults) {
 }
 
 TEST(Recipe, ShippedRecipesAreValid) {
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(MG_SOURCE_DIR) + "/recipes")) {
+  for (const auto& entry : std::filesystem::directory_iterator(mg::test::source_dir() + "/recipes")) {
     if (entry.path().extension() != ".yaml") continue;
     EXPECT_NO_THROW(mg::load_recipe(entry.path().string())) << entry.path();
   }

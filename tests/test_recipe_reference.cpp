@@ -1,5 +1,6 @@
 // The recipe key reference: generated from the schema, complete, and the same as the file
 // committed in docs/ (so that a key added or changed without regenerating it fails here).
+#include "test_paths.h"
 #include <gtest/gtest.h>
 
 #include <set>
@@ -30,7 +31,7 @@ std::string first_difference(const std::string& a, const std::string& b) {
 }  // namespace
 
 TEST(RecipeReference, DocsMatchTheSchema) {
-  const std::string path = std::string(MG_SOURCE_DIR) + "/docs/recipes.md";
+  const std::string path = mg::test::source_dir() + "/docs/recipes.md";
   ASSERT_TRUE(std::filesystem::exists(path)) << "docs/recipes.md is missing: " << kRegenerate;
   const std::string file = mg::fs::read_file(path), generated = mg::recipe_reference_markdown();
   EXPECT_TRUE(file == generated) << "docs/recipes.md differs from the recipe schema; " << kRegenerate << "\n"

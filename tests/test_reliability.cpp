@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM stopping at a safe point and resuming bit-identically, non-finite training
 // numbers, divergence refused without labels, and metrics.jsonl holding each row once
 // whatever was killed where.
+#include "test_paths.h"
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,7 +38,7 @@ class Reliability : public ::testing::Test {
 
 // `mindgap <args>` started in the background; its pid is mindgap's own (exec, no shell left).
 pid_t start_mindgap(const std::string& args, const fs::path& scratch, const std::string& tag) {
-  std::string cmd = "exec " + std::string(MG_BINARY_DIR) + "/mindgap " + args + " > " +
+  std::string cmd = "exec " + mg::test::binary_dir() + "/mindgap " + args + " > " +
                     (scratch / (tag + ".out")).string() + " 2> " + (scratch / (tag + ".err")).string();
   pid_t pid = fork();
   if (pid == 0) {
