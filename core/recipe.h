@@ -87,10 +87,10 @@ struct VerifyConfig {
   // equivalent: how a shifted rewrite's answer is moved back. exact: the offset added by
   // exact arithmetic outside the model; model: the model answers the sum of the answer's
   // leading digits and the offset's, a problem within its training lengths, and that sum
-  // sits above the answer's lower digits (Task::offset_sum_prompt; docs/loop.md).
+  // sits above the answer's lower digits (RewritingTask::offset_sum_prompt; docs/loop.md).
   std::string offset = "exact";
   // equivalent: how many split rewrites vote as well (addition: the problem worked out by the
-  // model from sums about half its length, a carry passed between them; Task::split_step,
+  // model from sums about half its length, a carry passed between them; RewritingTask::split_step,
   // docs/loop.md).
   int split = 0;
   // peers: other run directories of the same task, trained with other seeds, whose models

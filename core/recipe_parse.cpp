@@ -12,6 +12,8 @@
 #include "core/recipe.h"
 #include "core/recipe_limits.h"
 #include "core/recipe_schema.h"
+#include "core/tasks/rewriting_task.h"
+#include "core/tasks/task.h"
 
 namespace mg {
 namespace {
@@ -192,6 +194,22 @@ std::string apply_override(YAML::Node& root, const std::string& text) {
   return key;
 }
 
+// The equivalent method's keys against the rewrites the task has (RewritingTask::supports).
+void check_rewrites(const Task& task, const VerifyConfig& verify, bool uses_equivalent, ParseVisitor& v) {
+  const RewritingTask* rewriter = task.rewriter();
+  const std::string name = task.name();
+  if (uses_equivalent && rewriter == nullptr)
+    v.fail(verify_method(verify.method) == VerifyMethod::Equivalent ? "improve.verify.method" : "improve.verify.ensemble",
+           "equivalent needs a task with equivalent prompts; task " + name + " has none");
+  const RewriteSupport has = rewriter ? rewriter->supports() : RewriteSupport{0, false, false};
+  if (verify.rewrites > std::max(has.rewrites, 1))
+    v.fail("improve.verify.rewrites", "task " + name + " has at most " + std::to_string(has.rewrites) +
+                                          " rewrite(s) per prompt, not " + std::to_string(verify.rewrites));
+  if (verify.shifted > 0 && !has.shifted)
+    v.fail("improve.verify.shifted", "task " + name + " has no shifted rewrites");
+  if (verify.split > 0 && !has.split) v.fail("improve.verify.split", "task " + name + " has no split rewrites");
+}
+
 void cross_checks(const Recipe& r, ParseVisitor& v) {
   if (r.model.d_model % r.model.n_head != 0)
     v.fail("model.n_head", std::to_string(r.model.n_head) + " does not divide model.d_model " +
@@ -201,7 +219,9 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
   if (r.improve.pass_k > r.improve.samples_per_prompt)
     v.fail("improve.pass_k", "must not exceed improve.samples_per_prompt (" +
                                  std::to_string(r.improve.samples_per_prompt) + ")");
-  bool sudoku = r.task.name == "sudoku";
+  // The task says what it has (its difficulty key, its rewrites); the recipe refuses the rest.
+  const auto task = make_task(r.task);
+  const std::string key = task->difficulty_key();
   const auto& verify = r.improve.verify;
   const bool uses_equivalent = verify_uses(verify, VerifyMethod::Equivalent);
   if (verify_uses(verify, VerifyMethod::Peers) && verify.peers.empty())
@@ -210,16 +230,7 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
     if (!peer.empty() && !r.run.dir.empty() &&
         std::filesystem::path(peer).lexically_normal() == std::filesystem::path(r.run.dir).lexically_normal())
       v.fail("improve.verify.peers", "'" + peer + "' is this run's own directory; a peer is another run");
-  if (sudoku && uses_equivalent)
-    v.fail(verify_method(verify.method) == VerifyMethod::Equivalent ? "improve.verify.method" : "improve.verify.ensemble",
-           "equivalent needs a task with equivalent prompts (addition, multiplication), not sudoku");
-  if (verify.rewrites > 1 && r.task.name != "addition")
-    v.fail("improve.verify.rewrites", "more than one rewrite needs task addition (" + r.task.name +
-                                          " has only its swapped operands)");
-  if (verify.shifted > 0 && r.task.name != "addition")
-    v.fail("improve.verify.shifted", "shifted rewrites need task addition (" + r.task.name + " has none)");
-  if (verify.split > 0 && r.task.name != "addition")
-    v.fail("improve.verify.split", "split rewrites need task addition (" + r.task.name + " has none)");
+  check_rewrites(*task, verify, uses_equivalent, v);
   if (verify.offset == "model" && verify.shifted == 0)
     v.fail("improve.verify.offset", "model moves shifted rewrites' answers back; it needs improve.verify.shifted > 0");
   if (r.improve.filter.adopt && filter_method(r.improve.filter.method) != FilterMethod::Threshold)
@@ -228,11 +239,9 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
   else if (r.improve.filter.adopt && !uses_equivalent)
     v.fail("improve.filter.adopt", "needs verify method equivalent (or an ensemble with it): only its rewrites "
                                    "give an answer of the check's own (add improve.filter.adopt=false)");
-  for (const auto& [key, values] : r.improve.curriculum) {
-    if (sudoku != (key == "holes"))
-      v.fail("improve.curriculum." + key, "does not apply to task " + r.task.name +
-                                              (sudoku ? " (use holes)" : " (use digits)"));
-    if (values.empty()) v.fail("improve.curriculum." + key, "needs at least one value");
+  for (const auto& [name, values] : r.improve.curriculum) {
+    if (name != key) v.fail("improve.curriculum." + name, "does not apply to task " + r.task.name + " (use " + key + ")");
+    if (values.empty()) v.fail("improve.curriculum." + name, "needs at least one value");
   }
   if (adaptive_curriculum(r)) {
     if (r.improve.curriculum.empty())
@@ -245,7 +254,7 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
                                                "' keeps a share that does not depend on the answers. Run other "
                                                "arms on the schedule the verified arm took (its rounds' difficulty)");
   }
-  if (!sudoku && r.task.pad_to > 0) {
+  if (key == "digits" && r.task.pad_to > 0) {
     int widest = r.task.digits.hi;
     auto it = r.improve.curriculum.find("digits");
     if (it != r.improve.curriculum.end())
@@ -254,7 +263,7 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
       v.fail("task.pad_to", std::to_string(r.task.pad_to) + " is narrower than the widest operand (" +
                                 std::to_string(widest) + " digits, task.digits or improve.curriculum)");
   }
-  if (sudoku && r.task.holes.hi > r.task.size * r.task.size)
+  if (key == "holes" && r.task.holes.hi > r.task.size * r.task.size)
     v.fail("task.holes", "more holes than cells in a " + std::to_string(r.task.size) + "x" +
                              std::to_string(r.task.size) + " grid");
 }
@@ -302,17 +311,16 @@ Recipe load_recipe(const std::string& path, const std::vector<std::string>& over
 }
 
 Range difficulty_for_round(const Recipe& recipe, int round) {
-  bool sudoku = recipe.task.name == "sudoku";
-  Range base = sudoku ? recipe.task.holes : recipe.task.digits;
+  Range base = base_difficulty(recipe.task);
   if (round <= 0) return base;
-  auto it = recipe.improve.curriculum.find(sudoku ? "holes" : "digits");
+  auto it = recipe.improve.curriculum.find(difficulty_key(recipe.task));
   if (it == recipe.improve.curriculum.end() || it->second.empty()) return base;
   int v = it->second[std::min<size_t>(round - 1, it->second.size() - 1)];
   return {v, v};
 }
 
 std::vector<Range> curriculum_steps(const Recipe& recipe) {
-  auto it = recipe.improve.curriculum.find(recipe.task.name == "sudoku" ? "holes" : "digits");
+  auto it = recipe.improve.curriculum.find(difficulty_key(recipe.task));
   std::vector<Range> out;
   if (it != recipe.improve.curriculum.end())
     for (int v : it->second) out.push_back({v, v});

@@ -37,7 +37,7 @@ TEST(Equivalence, ScoreIsAgreementWithTheRewrittenPromptsAnswers) {
 
   // The model's greedy answers to the rewritten prompts, computed directly.
   mg::GenerateRequest req;
-  for (const auto& p : prompts) req.prompts.push_back(*task->equivalent_prompt(p, 0));
+  for (const auto& p : prompts) req.prompts.push_back(*task->rewriter()->equivalent_prompt(p, 0));
   req.sampling.temperature = 0.0;
   req.max_new_tokens = 6;
   auto rewritten = mg::generate_answers(model, tk, req, torch::kCPU);
@@ -70,7 +70,7 @@ TEST(Equivalence, EveryRewriteVotes) {
   const int rewrites = 3;
   mg::GenerateRequest req;
   for (const auto& p : prompts)
-    for (int k = 0; k < rewrites; ++k) req.prompts.push_back(*task->equivalent_prompt(p, k));
+    for (int k = 0; k < rewrites; ++k) req.prompts.push_back(*task->rewriter()->equivalent_prompt(p, k));
   req.sampling.temperature = 0.0;
   req.max_new_tokens = 6;
   auto answers = mg::generate_answers(model, tk, req, torch::kCPU);
@@ -142,9 +142,9 @@ Rewrites greedy_rewrites(const mg::Task& task, mg::Gpt& model, const mg::Tokeniz
   Rewrites out;
   mg::GenerateRequest req;
   for (const auto& p : prompts) {
-    req.prompts.push_back(*task.equivalent_prompt(p, 0));
+    req.prompts.push_back(*task.rewriter()->equivalent_prompt(p, 0));
     for (int k = 0; k < shifted; ++k) {
-      out.shifted.push_back(*task.shifted_prompt(p, k));
+      out.shifted.push_back(*task.rewriter()->shifted_prompt(p, k));
       req.prompts.push_back(out.shifted.back().prompt);
     }
   }
@@ -172,7 +172,7 @@ TEST(Equivalence, ShiftedRewritesVoteMovedBack) {
   for (size_t i = 0; i < prompts.size(); ++i) {
     votes[i].push_back(answers[i * per][0]);
     for (int k = 0; k < shifted; ++k) {
-      auto moved = task->shift_answer(prompts[i], answers[i * per + 1 + k][0], rewrites[i * shifted + k].offset);
+      auto moved = task->rewriter()->shift_answer(prompts[i], answers[i * per + 1 + k][0], rewrites[i * shifted + k].offset);
       votes[i].push_back(moved.value_or("(unreadable)"));
     }
   }
@@ -226,10 +226,10 @@ TEST(Equivalence, ShiftedAnswersMovedBackByTheModelsOwnSums) {
     for (int k = 0; k < shifted; ++k) {
       const auto& r = rewrites[i * shifted + k];
       const std::string& said = answers[i * per + 1 + k][0];
-      auto sum = task->offset_sum_prompt(prompts[i], said, r.offset);
+      auto sum = task->rewriter()->offset_sum_prompt(prompts[i], said, r.offset);
       std::string vote = "(unreadable)";
       if (sum && sum->empty()) {
-        vote = task->join_offset_sum(prompts[i], said, r.offset, "").value_or(vote);
+        vote = task->rewriter()->join_offset_sum(prompts[i], said, r.offset, "").value_or(vote);
       } else if (sum) {
         ++asked;
         mg::GenerateRequest ask;
@@ -237,14 +237,14 @@ TEST(Equivalence, ShiftedAnswersMovedBackByTheModelsOwnSums) {
         ask.sampling.temperature = 0.0;
         ask.max_new_tokens = how.max_new_tokens;
         auto sum_said = mg::generate_answers(model, tk, ask, torch::kCPU)[0][0];
-        vote = task->join_offset_sum(prompts[i], said, r.offset, sum_said).value_or(vote);
+        vote = task->rewriter()->join_offset_sum(prompts[i], said, r.offset, sum_said).value_or(vote);
       }
       votes[i].push_back(vote);
     }
     std::vector<std::string> candidates = votes[i];
     for (int k = 0; k < shifted; ++k) {
       const std::string& said = answers[i * per + 1 + k][0];
-      if (auto exact = task->shift_answer(prompts[i], said, rewrites[i * shifted + k].offset)) candidates.push_back(*exact);
+      if (auto exact = task->rewriter()->shift_answer(prompts[i], said, rewrites[i * shifted + k].offset)) candidates.push_back(*exact);
     }
     std::set<std::string> seen;
     for (const auto& x : candidates)
@@ -321,7 +321,7 @@ TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
     offsets.emplace_back();
     answers.push_back({"123", "x"});
     for (int k = 0; k < 3; ++k) {
-      auto shifted = task->shifted_prompt(p, k);
+      auto shifted = task->rewriter()->shifted_prompt(p, k);
       ASSERT_TRUE(shifted) << p;
       const std::string right = graded_answer(*task, shifted->prompt);
       originals.push_back(p);
@@ -332,7 +332,7 @@ TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
 
   StandInAdder exact{*task};
   auto moved = answers;
-  mg::move_back_by_sums(*task, originals, offsets, moved, exact.answerer());
+  mg::move_back_by_sums(*task->rewriter(), originals, offsets, moved, exact.answerer());
   EXPECT_EQ(exact.calls, 1);
   EXPECT_FALSE(exact.asked.empty());
   const std::string unreadable(1, '\0');
@@ -343,7 +343,7 @@ TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
         EXPECT_EQ(moved[i][j], answers[i][j]);
         continue;
       }
-      const std::string exact = task->shift_answer(originals[i], answers[i][j], offsets[i]).value_or(unreadable);
+      const std::string exact = task->rewriter()->shift_answer(originals[i], answers[i][j], offsets[i]).value_or(unreadable);
       EXPECT_EQ(moved[i][j], exact) << originals[i] << " offset " << offsets[i] << " answer " << answers[i][j];
       if (j == 0) {
         EXPECT_TRUE(task->grade(originals[i], moved[i][j])) << originals[i] << " moved back to " << moved[i][j];
@@ -357,11 +357,11 @@ TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
   // moves back to a right answer.
   StandInAdder wrong{*task, 1};
   auto misled = answers;
-  mg::move_back_by_sums(*task, originals, offsets, misled, wrong.answerer());
+  mg::move_back_by_sums(*task->rewriter(), originals, offsets, misled, wrong.answerer());
   EXPECT_EQ(wrong.calls, 1);
   for (size_t i = 0; i < answers.size(); ++i) {
     if (offsets[i].empty()) continue;
-    const auto sum = task->offset_sum_prompt(originals[i], answers[i][0], offsets[i]);
+    const auto sum = task->rewriter()->offset_sum_prompt(originals[i], answers[i][0], offsets[i]);
     ASSERT_TRUE(sum) << originals[i];
     // A zero offset asks nothing, so nothing can mislead it.
     if (sum->empty()) {
@@ -387,7 +387,7 @@ TEST(Equivalence, SplitChainsCarryTheFirstAnswerThroughTheLaterSteps) {
     splits.push_back(-1);
     answers.push_back({"123", "x"});
     for (int k = 0; k < 3; ++k) {
-      auto first = task->split_step(p, k, {});
+      auto first = task->rewriter()->split_step(p, k, {});
       ASSERT_TRUE(first && !first->ask.empty()) << p;
       const std::string right = graded_answer(*task, first->ask);
       originals.push_back(p);
@@ -397,7 +397,7 @@ TEST(Equivalence, SplitChainsCarryTheFirstAnswerThroughTheLaterSteps) {
   }
   StandInAdder exact{*task};
   auto finished = answers;
-  mg::finish_splits(*task, originals, splits, finished, exact.answerer());
+  mg::finish_splits(*task->rewriter(), originals, splits, finished, exact.answerer());
   EXPECT_GE(exact.calls, 1);
   EXPECT_LE(exact.calls, 2);  // the carry step, then the upper parts' sum
   const std::string unreadable(1, '\0');
@@ -414,7 +414,7 @@ TEST(Equivalence, SplitChainsCarryTheFirstAnswerThroughTheLaterSteps) {
   // could cancel, a carry one too high and a sum one too low).
   StandInAdder wrong_once{*task, 1};
   auto misled = answers;
-  mg::finish_splits(*task, originals, splits, misled, wrong_once.answerer());
+  mg::finish_splits(*task->rewriter(), originals, splits, misled, wrong_once.answerer());
   for (size_t i = 0; i < answers.size(); ++i)
     if (splits[i] >= 0) EXPECT_FALSE(task->grade(originals[i], misled[i][0])) << originals[i] << " -> " << misled[i][0];
   // Split rewrites of a task without them are bad input, named as such.

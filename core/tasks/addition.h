@@ -12,6 +12,8 @@ class AdditionTask final : public ArithmeticTask {
   using ArithmeticTask::ArithmeticTask;
   std::string name() const override { return "addition"; }
   int max_chars(Range difficulty) const override;
+  // Any number of same-sum rewrites, shifted and split rewrites.
+  RewriteSupport supports() const override { return {INT_MAX, true, true}; }
 
  protected:
   char op() const override { return '+'; }

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/tasks/rewriting_task.h"
 #include "core/tasks/rng.h"
 #include "core/tasks/task.h"
 
@@ -21,7 +22,9 @@ struct ArithmeticFormat {
   int pad_to = 0;  // operands zero-padded to this many digits; 0: as they are
 };
 
-class ArithmeticTask : public Task {
+// The rewrites (RewritingTask) are implemented in arithmetic_rewrites.cpp: the swap for both
+// operations, and addition's same-sum, shifted, offset and split rewrites.
+class ArithmeticTask : public Task, public RewritingTask {
  public:
   explicit ArithmeticTask(ArithmeticFormat format) : format_(format) {}
 
@@ -29,6 +32,11 @@ class ArithmeticTask : public Task {
   bool grade(const std::string& prompt, const std::string& answer) const override;
   std::string wrong_answer(const Problem& p, uint64_t seed) const override;
   std::string alphabet() const override { return std::string("0123456789=") + op(); }
+  std::string difficulty_key() const override { return "digits"; }
+  const RewritingTask* rewriter() const override { return this; }
+
+  // Only the swapped operands; AdditionTask offers every rewrite.
+  RewriteSupport supports() const override { return {}; }
   // Rewrite 0: both operations commute, "b<op>a=" for "a<op>b=", operands as written.
   // Rewrite k >= 1: the operands that resplit() gives, written as wide as the originals.
   std::optional<std::string> equivalent_prompt(const std::string& prompt, int index) const override;
@@ -42,7 +50,6 @@ class ArithmeticTask : public Task {
                                                const std::string& offset) const override;
   std::optional<std::string> join_offset_sum(const std::string& prompt, const std::string& answer,
                                              const std::string& offset, const std::string& sum_answer) const override;
-
   // Addition only: the steps' problems are additions, written as this task writes prompts.
   std::optional<SplitStep> split_step(const std::string& prompt, int index,
                                       const std::vector<std::string>& answers) const override;

@@ -21,6 +21,7 @@ class SudokuTask final : public Task {
   std::string wrong_answer(const Problem& p, uint64_t seed) const override;
   int max_chars(Range difficulty) const override { return 2 * cells() + 1; }
   std::string alphabet() const override;
+  std::string difficulty_key() const override { return "holes"; }
 
   int size() const { return n_; }
   // True iff `grid` (n*n chars '1'..'n') has every row, column and box a permutation.

@@ -16,6 +16,12 @@ std::unique_ptr<Task> make_task(const TaskConfig& config) {
              "' (expected addition, multiplication or sudoku)");
 }
 
+std::string difficulty_key(const TaskConfig& config) { return make_task(config)->difficulty_key(); }
+
+Range base_difficulty(const TaskConfig& config) {
+  return difficulty_key(config) == "holes" ? config.holes : config.digits;
+}
+
 namespace tasks {
 std::string strip_end_marker(const std::string& answer) {
   const std::string end = tok::kEnd;

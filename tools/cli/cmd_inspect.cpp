@@ -191,7 +191,7 @@ Action add_schedule(CLI::App& app) {
     std::string values;
     for (int r = 1; r <= latest; ++r) values += (r > 1 ? ", " : "") + std::to_string(round_difficulty(ctx, r).lo);
     std::cout << "improve.rounds=" << latest << "\n"
-              << "improve.curriculum={" << (ctx.recipe.task.name == "sudoku" ? "holes" : "digits") << ": [" << values
+              << "improve.curriculum={" << ctx.task->difficulty_key() << ": [" << values
               << "]}\n"
               << "improve.advance.kept_share=0\n";
     return 0;

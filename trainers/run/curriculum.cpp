@@ -6,6 +6,7 @@
 #include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/tasks/task.h"
 #include "trainers/run/run_context.h"
 #include "trainers/run/stage_files.h"
 
@@ -94,7 +95,7 @@ std::string curriculum_complete_message(const Recipe& recipe, const nlohmann::js
   std::snprintf(share, sizeof share, "%.3f", kept_share(last, recipe.improve.samples_per_prompt));
   char bar[64];
   std::snprintf(bar, sizeof bar, "%.3f", recipe.improve.advance.kept_share);
-  const std::string unit = recipe.task.name == "sudoku" ? " holes" : " digits";
+  const std::string unit = " " + difficulty_key(recipe.task);
   return "round " + std::to_string(last.at("round").get<int>()) + " kept " + share + " of its samples at the last step (" +
          std::to_string(d.lo) + unit + "), at least improve.advance.kept_share (" + bar +
          "): the curriculum is complete, stopping";

@@ -29,7 +29,7 @@ struct EvalPoint {
 };
 
 EvalPoint evaluate_now(RunContext& ctx, Gpt& model, int n_prompts) {
-  const Range d = ctx.recipe.task.name == "sudoku" ? ctx.recipe.task.holes : ctx.recipe.task.digits;
+  const Range d = base_difficulty(ctx.recipe.task);
   auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, n_prompts);
   EvalPoint e;
   e.greedy = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);

@@ -18,7 +18,7 @@ const std::string kUnreadable(1, '\0');
 
 // Every shifted answer moved back by exact arithmetic on it (verify.offset: exact), in place;
 // the arguments are those of move_back_by_sums.
-void move_back_exactly(const Task& task, const std::vector<std::string>& originals,
+void move_back_exactly(const RewritingTask& task, const std::vector<std::string>& originals,
                        const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers) {
   for (size_t i = 0; i < answers.size(); ++i) {
     if (offsets[i].empty()) continue;
@@ -52,7 +52,7 @@ EquivalentSampling equivalent_rewrites(const Task* task, const VerifyConfig& ver
   return how;
 }
 
-void move_back_by_sums(const Task& task, const std::vector<std::string>& originals,
+void move_back_by_sums(const RewritingTask& task, const std::vector<std::string>& originals,
                        const std::vector<std::string>& offsets, std::vector<std::vector<std::string>>& answers,
                        const SumAnswerer& answer_sums) {
   std::map<std::string, std::string> sums;  // sum prompt -> its answer
@@ -77,7 +77,7 @@ void move_back_by_sums(const Task& task, const std::vector<std::string>& origina
   }
 }
 
-void finish_splits(const Task& task, const std::vector<std::string>& originals, const std::vector<int>& splits,
+void finish_splits(const RewritingTask& task, const std::vector<std::string>& originals, const std::vector<int>& splits,
                    std::vector<std::vector<std::string>>& answers, const SumAnswerer& answer_steps) {
   struct Chain {
     size_t rewrite, answer;
@@ -118,6 +118,8 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
                                        const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
                                        const torch::Device& device, std::vector<ScoredSample>* top) {
   if (how.task == nullptr) fail_input("verify.method equivalent: this command cannot sample equivalent prompts");
+  const RewritingTask* rewriter = how.task->rewriter();
+  if (rewriter == nullptr) fail_input("verify.method equivalent: task " + how.task->name() + " has no rewrites");
   if (how.samples < 1) fail_input("verify.method equivalent: needs at least one sample per prompt");
   std::set<int> prompt_ids;
   for (const ScoredSample& s : samples) prompt_ids.insert(s.prompt);
@@ -142,20 +144,20 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
     };
     for (int k = 0; k < per_prompt; ++k) {
       if (k < how.rewrites) {
-        auto rewritten = how.task->equivalent_prompt(prompt, k);
+        auto rewritten = rewriter->equivalent_prompt(prompt, k);
         if (!rewritten) missing("equivalent", k);
         req.prompts.push_back(*rewritten);
         offsets.emplace_back();
         splits.push_back(-1);
       } else if (k < how.rewrites + how.shifted) {
-        auto shifted = how.task->shifted_prompt(prompt, k - how.rewrites);
+        auto shifted = rewriter->shifted_prompt(prompt, k - how.rewrites);
         if (!shifted) missing("shifted", k - how.rewrites);
         req.prompts.push_back(shifted->prompt);
         offsets.push_back(shifted->offset);
         splits.push_back(-1);
       } else {
         const int index = k - how.rewrites - how.shifted;
-        auto first = how.task->split_step(prompt, index, {});
+        auto first = rewriter->split_step(prompt, index, {});
         if (!first || first->ask.empty()) missing("split", index);
         req.prompts.push_back(first->ask);
         offsets.emplace_back();
@@ -186,11 +188,11 @@ std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, c
       return out;
     };
     if (how.offset_by_model) {
-      move_back_by_sums(*how.task, originals, offsets, answers, greedy);
+      move_back_by_sums(*rewriter, originals, offsets, answers, greedy);
     } else {
-      move_back_exactly(*how.task, originals, offsets, answers);
+      move_back_exactly(*rewriter, originals, offsets, answers);
     }
-    finish_splits(*how.task, originals, splits, answers, greedy);
+    finish_splits(*rewriter, originals, splits, answers, greedy);
     size_t i = 0;
     for (int p : prompt_ids)
       for (int k = 0; k < per_prompt; ++k, ++i)
