@@ -90,6 +90,20 @@ void check_tokenizer_before_resume(const RunDir& rd) {
 
 }  // namespace
 
+void refuse_old_round_format(const RunDir& run) {
+  std::error_code ec;
+  if (!stdfs::is_directory(run.root, ec)) return;
+  for (const auto& entry : stdfs::directory_iterator(run.root, ec)) {
+    if (entry.path().filename().string().rfind("round-", 0) != 0) continue;
+    // Format 1's file: named here only to refuse it.
+    const auto old = entry.path() / "check_answers.jsonl";
+    if (stdfs::exists(old, ec))
+      fail_input(old.string() + ": run-directory format 1 (filter.adopt's check answers in their own file), written "
+                 "by an earlier mindgap; this version reads format " + std::to_string(kRunDirFormat) +
+                 " (they are rows of scored.jsonl) only: run it again into a new run.dir");
+  }
+}
+
 RunDir inspect_run_dir(const Recipe& recipe) {
   RunDir rd;
   rd.root = recipe.run.dir;
@@ -107,6 +121,7 @@ RunDir inspect_run_dir(const Recipe& recipe) {
                  keys + " (use another run.dir, or the same values)");
     }
     check_tokenizer_before_resume(rd);
+    refuse_old_round_format(rd);
   } else if (stdfs::exists(rd.root, ec) && !empty_but_lock(rd.root)) {
     fail_input(rd.root.string() + ": run.dir is not empty and holds no recipe.yaml; refusing to write into it");
   }

@@ -32,6 +32,13 @@ void record_run_file(const RunDir& run, const std::string& name);
 // (once) when it has none.
 void require_run_file_intact(const RunDir& run, const std::string& name);
 
+// The run-directory format this version writes and reads. Format 1 kept filter.adopt's check
+// answers in a round's check_answers.jsonl; format 2 keeps them as rows of scored.jsonl.
+constexpr int kRunDirFormat = 2;
+// BadInput naming the file and the format when a round directory (committed or .tmp) holds a
+// file of an older format that this version does not read.
+void refuse_old_round_format(const RunDir& run);
+
 // Checks that the run directory can be used for `recipe` without changing anything on disk;
 // returns what open_run_dir would do. Throws BadInput on a mismatch, and on a resume whose
 // tokenizer.model changed, or went missing once rounds were trained with it.

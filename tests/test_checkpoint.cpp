@@ -13,6 +13,7 @@
 #include "core/fs.h"
 #include "core/manifest.h"
 #include "core/numerics.h"
+#include "core/run_dir.h"
 
 namespace stdfs = std::filesystem;
 
@@ -297,4 +298,27 @@ TEST_F(CheckpointTest, NumericsChangeNamesWhatDiffers) {
   EXPECT_NE(change->find("cpu_capability \"" + other + "\" there"), std::string::npos) << *change;
   EXPECT_NE(change->find("threads 1 there, 2 here"), std::string::npos) << *change;
   EXPECT_EQ(change->find("device"), std::string::npos) << *change;
+}
+
+// A run directory of format 1 (filter.adopt's check answers in check_answers.jsonl, sample -1)
+// is refused, naming the file and the format, in a committed round or one being written; a
+// directory of the current format passes.
+TEST_F(CheckpointTest, RoundsOfRunDirectoryFormat1AreRefused) {
+  commit_round(1);
+  EXPECT_NO_THROW(mg::refuse_old_round_format(run_));
+  for (const auto& round : {run_.round(1), run_.round_tmp(2)}) {
+    const auto old = round / "check_answers.jsonl";
+    write(old, "{\"answer\":\"12\",\"correct\":true,\"prompt\":0,\"sample\":-1,\"score\":0.5}\n");
+    try {
+      mg::refuse_old_round_format(run_);
+      ADD_FAILURE() << "format 1 accepted: " << old;
+    } catch (const mg::Error& e) {
+      EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
+      const std::string what = e.what();
+      EXPECT_NE(what.find(old.string()), std::string::npos) << what;
+      EXPECT_NE(what.find("run-directory format 1"), std::string::npos) << what;
+    }
+    stdfs::remove(old);
+  }
+  EXPECT_NO_THROW(mg::refuse_old_round_format(run_));
 }

@@ -58,7 +58,7 @@ TEST(Consistency, TopVotesPerPrompt) {
   const auto top = mg::top_votes(voters, unreadable);
   ASSERT_EQ(top.size(), 2u) << "prompt 3 has only an unreadable vote, prompt 1 none";
   EXPECT_EQ(top[0].prompt, 0);
-  EXPECT_EQ(top[0].sample, -1);
+  EXPECT_TRUE(top[0].from_check);
   EXPECT_EQ(top[0].answer, "12");
   EXPECT_DOUBLE_EQ(top[0].score, 2.0 / 6) << "the three unreadable votes count against it";
   EXPECT_EQ(top[1].prompt, 2);

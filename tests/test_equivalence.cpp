@@ -309,7 +309,7 @@ struct StandInAdder {
 }  // namespace
 
 // The move back of verify.offset: model, apart from any model. Given right sums, it equals the
-// exact move (Task::shift_answer) on right, wrong and unreadable answers; given wrong sums, no
+// exact move (RewritingTask::shift_answer) on right, wrong and unreadable answers; given wrong sums, no
 // right answer survives it; each distinct sum is asked once; same-sum rewrites are untouched.
 TEST(Equivalence, MovedBackBySumsAsTheExactMoveWhenTheSumsAreRight) {
   auto task = addition();

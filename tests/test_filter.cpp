@@ -250,7 +250,8 @@ TEST(Filter, AdoptedAnswersFillOnlyPromptsWithNothingKept) {
   auto answer = [](int prompt, const std::string& text, double share, bool correct) {
     ScoredSample a;
     a.prompt = prompt;
-    a.sample = -1;
+    a.sample = 8;  // after a prompt's 8 samples
+    a.from_check = true;
     a.answer = text;
     a.score = share;
     a.correct = correct;
@@ -260,12 +261,12 @@ TEST(Filter, AdoptedAnswersFillOnlyPromptsWithNothingKept) {
                                     answer(2, "5", 1.0, false)};
   const std::vector<Kept> kept{{2, 0, 1.0}, {2, 3, 1.0}};
   auto adopted = mg::adopted_answers(kept, answers, 0.5);
-  EXPECT_EQ(keys(adopted), (Keys{{0, -1}, {4, -1}}));
+  EXPECT_EQ(keys(adopted), (Keys{{0, 8}, {4, 8}}));
   for (const Kept& k : adopted) EXPECT_DOUBLE_EQ(k.weight, 1.0);
   for (auto& a : answers) a.correct = !a.correct;
   EXPECT_EQ(keys(mg::adopted_answers(kept, answers, 0.5)), keys(adopted));
   EXPECT_TRUE(mg::adopted_answers(kept, {}, 0.5).empty());
-  answers[0].sample = 3;  // not a check answer
+  answers[0].from_check = false;  // a sample, not the check's answer
   EXPECT_THROW(mg::adopted_answers(kept, answers, 0.5), mg::Error);
 }
 

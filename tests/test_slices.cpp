@@ -72,14 +72,15 @@ TEST(Slices, CountsPerSliceFromSamplesAndKept) {
   EXPECT_NE(table.find("3-digit result"), std::string::npos) << table;
 }
 
-// filter.adopt: an entry with sample -1 is its prompt's check answer, counted apart from the
-// kept samples; one with no check answer is bad input.
+// filter.adopt: an entry naming a check candidate (candidate 1 here, after the one sample) is
+// counted apart from the kept samples; one that names no candidate is bad input.
 TEST(Slices, AdoptedAnswersAreCountedApart) {
   auto add = task("addition");
   std::vector<std::string> prompts = {"62+85=", "12+13=", "99+1="};
   std::vector<mg::ScoredSample> samples = {sample(0, 0, false), sample(1, 0, false), sample(2, 0, true)};
-  std::vector<mg::ScoredSample> answers = {sample(0, -1, true), sample(1, -1, false), sample(2, -1, true)};
-  std::vector<mg::Kept> kept = {{0, -1, 1.0}, {1, -1, 1.0}, {2, 0, 1.0}};
+  std::vector<mg::ScoredSample> answers = {sample(0, 1, true), sample(1, 1, false), sample(2, 1, true)};
+  for (auto& a : answers) a.from_check = true;
+  std::vector<mg::Kept> kept = {{0, 1, 1.0}, {1, 1, 1.0}, {2, 0, 1.0}};
   auto stats = mg::slice_stats(*add, prompts, samples, kept, answers);
   ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[0].slice, "2-digit result");
@@ -97,7 +98,7 @@ TEST(Slices, AdoptedAnswersAreCountedApart) {
     ADD_FAILURE() << "an adopted entry without its check answer was accepted";
   } catch (const mg::Error& e) {
     EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
-    EXPECT_NE(std::string(e.what()).find("check answers"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is not among the round's samples"), std::string::npos) << e.what();
   }
 }
 

@@ -37,7 +37,7 @@ void drop_uncommitted_rows(RunContext& ctx, int round) {
 // The round's record (state.json, metrics.jsonl): its gap, what it kept and how distillation went.
 nlohmann::json round_record(const RunContext& ctx, const Round& round, const GapMetrics& gap,
                             const std::vector<Kept>& kept, const Verified& verified, const DistillSummary& distilled) {
-  nlohmann::json record = gap_record(ctx.recipe, round.index, gap, kept, verified.check_answers);
+  nlohmann::json record = gap_record(ctx.recipe, round.index, gap, kept, verified.check);
   record["kind"] = "round";
   record["difficulty"] = {round.difficulty.lo, round.difficulty.hi};
   record["distill"] = {{"start_loss", distilled.start_loss}, {"end_loss", distilled.end_loss},
@@ -61,15 +61,14 @@ nlohmann::json run_one_round(RunContext& ctx, int index) {
       [](const auto& dir) { return read_samples(dir / "samples.jsonl"); },
       [](const auto& dir, const auto& s) { write_samples(dir / "samples.jsonl", s, false); });
   const Verified verified = store.reuse_or_run("verify", "scored.jsonl", [&] { return stage_verify(ctx, model, round, samples); },
-      [&](const auto& dir) { return read_verified(dir, imp.filter.adopt); },
-      [&](const auto& dir, const Verified& v) { write_verified(dir, v, imp.filter.adopt); });
-  Filtered filtered = filter_round(verified.samples, imp.filter, verified.check_answers);
+      [](const auto& dir) { return read_verified(dir); }, [](const auto& dir, const Verified& v) { write_verified(dir, v); });
+  Filtered filtered = filter_round(verified.samples, imp.filter, verified.check);
   const GapMetrics gap = gap_metrics(verified.samples, filtered.selected, imp.pass_k);  // recomputed on a resume
   const auto kept = store.reuse_or_run("filter", "kept.jsonl", [&] { return std::move(filtered.kept); },
       [](const auto& dir) { return read_kept(dir / "kept.jsonl"); },
       [](const auto& dir, const auto& k) { write_kept(dir / "kept.jsonl", k); }, /*timed=*/false);
   const DistillSummary distilled = store.reuse_or_run("distill", "model.safetensors",
-      [&] { return distill_round(ctx, model, index, distill_examples(ctx, index, round.prompts, verified.samples, kept, verified.check_answers)); },
+      [&] { return distill_round(ctx, model, index, distill_examples(ctx, index, round.prompts, verified.samples, kept, verified.check)); },
       [&](const auto& dir) { return load_distilled(dir / "model.safetensors", ctx, model); },
       [&](const auto& dir, const DistillSummary& d) { save_distilled(dir / "model.safetensors", model, d, index); });
   nlohmann::json record = store.timed("eval", [&] {

@@ -92,12 +92,12 @@ Action add_gap(CLI::App& app) {
     const Round next = make_round(ctx, round);
     const Verified verified = stage_verify(ctx, model, next, stage_generate(ctx, model, next));
     const auto& samples = verified.samples;
-    const auto& check_answers = verified.check_answers;
+    const auto& check = verified.check;
     // As the round measures it; with filter.adopt, the answers the next round would adopt,
     // counted apart as it counts them.
-    const Filtered filtered = filter_round(samples, ctx.recipe.improve.filter, check_answers);
+    const Filtered filtered = filter_round(samples, ctx.recipe.improve.filter, check);
     const GapMetrics gap = gap_metrics(samples, filtered.selected, ctx.recipe.improve.pass_k);
-    const nlohmann::json record = gap_record(ctx.recipe, a->round, gap, filtered.kept, check_answers);
+    const nlohmann::json record = gap_record(ctx.recipe, a->round, gap, filtered.kept, check);
     if (ctx.writer()) {
       std::cerr << format_round_table({record});
       std::cout << record.dump() << std::endl;
@@ -218,9 +218,9 @@ Action add_slices(CLI::App& app) {
     std::vector<nlohmann::json> records;
     const int first = only_one ? *round : 1, last = only_one ? *round : latest;
     for (int r = first; r <= last; ++r) {
-      const RoundKept got = read_round_kept(ctx.run.round(r), ctx.recipe.improve.filter.adopt, "slices splits its kept samples");
+      const RoundKept got = read_round_kept(ctx.run.round(r), "slices splits its kept samples");
       const Range d = round_difficulty(ctx, r);
-      auto stats = slice_stats(*ctx.task, prompt_texts(round_problems(ctx, r)), got.scored, got.kept, got.check_answers);
+      auto stats = slice_stats(*ctx.task, prompt_texts(round_problems(ctx, r)), got.scored.samples, got.kept, got.scored.check);
       for (const auto& s : stats) {
         nlohmann::json j = {{"round", r}, {"difficulty", {d.lo, d.hi}}};
         j.update(to_json(s));

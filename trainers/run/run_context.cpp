@@ -153,6 +153,7 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
     } else {  // reading a finished run, possibly with other verify/filter settings: no comparison
       ctx.run.root = recipe.run.dir;
       ctx.run.resumed = true;
+      refuse_old_round_format(ctx.run);
     }
   } catch (const Error& e) {
     ok = false;

@@ -14,6 +14,7 @@ namespace {
 nlohmann::json to_record(const ScoredSample& s, bool with_score) {
   nlohmann::json j = {{"prompt", s.prompt}, {"sample", s.sample}, {"answer", s.answer}, {"correct", s.correct}};
   if (with_score) j["score"] = s.score;
+  if (s.from_check) j["source"] = "check";  // absent on samples, so their rows stay as they were
   return j;
 }
 
@@ -24,6 +25,9 @@ ScoredSample from_record(const nlohmann::json& j) {
   s.answer = j.at("answer").get<std::string>();
   s.correct = j.at("correct").get<bool>();
   s.score = j.value("score", 0.0);
+  const std::string source = j.value("source", "sample");
+  if (source != "sample" && source != "check") throw nlohmann::json::other_error::create(501, "unknown source '" + source + "'", &j);
+  s.from_check = source == "check";
   return s;
 }
 
@@ -86,17 +90,28 @@ std::vector<ScoredSample> decode_samples(const std::string& bytes) {
   return out;
 }
 
-RoundKept read_round_kept(const std::filesystem::path& round_dir, bool adopt, const std::string& why) {
-  std::vector<std::string> files = {"scored.jsonl", "kept.jsonl"};
-  if (adopt) files.push_back("check_answers.jsonl");
+Candidates split_candidates(const std::vector<ScoredSample>& scored) {
+  Candidates out;
+  for (const auto& s : scored) (s.from_check ? out.check : out.samples).push_back(s);
+  return out;
+}
+
+std::vector<ScoredSample> join_candidates(const Candidates& c) {
+  std::vector<ScoredSample> all = c.samples;
+  all.insert(all.end(), c.check.begin(), c.check.end());
+  sort_by_prompt_sample(all);
+  return all;
+}
+
+RoundKept read_round_kept(const std::filesystem::path& round_dir, const std::string& why) {
+  const std::vector<std::string> files = {"scored.jsonl", "kept.jsonl"};
   for (const auto& file : files)
     if (!std::filesystem::exists(round_dir / file)) fail_input((round_dir / file).string() + ": missing (" + why + ")");
   std::string problem;
   if (!verify_manifest(round_dir, &problem, files)) fail_input(round_dir.string() + ": " + problem + " (" + why + ")");
   RoundKept out;
-  out.scored = read_samples(round_dir / "scored.jsonl");
+  out.scored = split_candidates(read_samples(round_dir / "scored.jsonl"));
   out.kept = read_kept(round_dir / "kept.jsonl");
-  if (adopt) out.check_answers = read_samples(round_dir / "check_answers.jsonl");
   return out;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // Stage outputs as JSONL files in the round's directory, so a killed round resumes at the first
-// stage whose file is missing: samples.jsonl (generate + grade), scored.jsonl (verify; with
-// filter.adopt also check_answers.jsonl, written before it), kept.jsonl (filter). Written atomically
-// by rank 0.
+// stage whose file is missing: samples.jsonl (generate + grade), scored.jsonl (verify: every
+// candidate, the check's answers flagged "source": "check"), kept.jsonl (filter). Written
+// atomically by rank 0.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -23,16 +23,25 @@ std::vector<ScoredSample> decode_samples(const std::string& bytes);
 // Every rank's samples, gathered and sorted by (prompt, sample): identical on every rank.
 std::vector<ScoredSample> gather_samples(Communicator& comm, const std::vector<ScoredSample>& mine);
 
+// A round's candidates apart: its samples, and with filter.adopt the check's answers (one per
+// prompt at most, from_check). The gap and every filter see the samples alone.
+struct Candidates {
+  std::vector<ScoredSample> samples;
+  std::vector<ScoredSample> check;
+};
+Candidates split_candidates(const std::vector<ScoredSample>& scored);
+// Both lists as one, sorted by (prompt, sample): the rows of scored.jsonl.
+std::vector<ScoredSample> join_candidates(const Candidates& candidates);
+
 // What a committed round kept, read back by later rounds (distill.accumulate) and by `slices`:
-// its scored samples, its kept set and, with filter.adopt, the check's answers.
+// its scored candidates and its kept set.
 struct RoundKept {
-  std::vector<ScoredSample> scored;
+  Candidates scored;
   std::vector<Kept> kept;
-  std::vector<ScoredSample> check_answers;  // empty unless `adopt`
 };
 // Only the files read are checked against the round's MANIFEST (hashing every round's weights
 // again each round would grow with the run). BadInput naming the file when one is missing or
 // does not match, with `why` (what the caller reads it for) appended in parentheses.
-RoundKept read_round_kept(const std::filesystem::path& round_dir, bool adopt, const std::string& why);
+RoundKept read_round_kept(const std::filesystem::path& round_dir, const std::string& why);
 
 }  // namespace mg

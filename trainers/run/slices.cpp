@@ -26,7 +26,7 @@ nlohmann::json share(int part, int whole) {
 
 std::vector<SliceStats> slice_stats(const Task& task, const std::vector<std::string>& prompts,
                                     const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
-                                    const std::vector<ScoredSample>& check_answers) {
+                                    const std::vector<ScoredSample>& check) {
   auto check_prompt = [&](int p, const char* what) {
     if (p < 0 || static_cast<size_t>(p) >= prompts.size())
       fail_input(std::string(what) + " names prompt " + std::to_string(p) + ", but the round has " +
@@ -52,19 +52,18 @@ std::vector<SliceStats> slice_stats(const Task& task, const std::vector<std::str
       with_right.insert(x.prompt);
     }
   }
-  for (const auto& a : check_answers) correct[{a.prompt, -1}] = a.correct;
+  std::map<std::pair<int, int>, bool> check_right;  // the check's candidates
+  for (const auto& a : check) check_right[{a.prompt, a.sample}] = a.correct;
   std::set<int> with_right_kept;
   for (const auto& k : kept) {
     check_prompt(k.prompt, "a kept entry");
-    auto it = correct.find({k.prompt, k.sample});
-    if (k.sample == -1) {
-      if (it == correct.end())
-        fail_input("adopted answer of prompt " + std::to_string(k.prompt) + " is not among the round's check answers");
+    if (auto adopted = check_right.find({k.prompt, k.sample}); adopted != check_right.end()) {
       auto& s = by_slice[slice_of[static_cast<size_t>(k.prompt)]];
       ++s.adopted;
-      s.adopted_right += it->second ? 1 : 0;
+      s.adopted_right += adopted->second ? 1 : 0;
       continue;
     }
+    auto it = correct.find({k.prompt, k.sample});
     if (it == correct.end())
       fail_input("kept sample (" + std::to_string(k.prompt) + ", " + std::to_string(k.sample) +
                  ") is not among the round's samples");

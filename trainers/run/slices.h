@@ -24,18 +24,17 @@ struct SliceStats {
   int kept = 0;                     // kept examples (deduplicated, as distilled)
   int kept_right = 0;               // of those, right
   int prompts_with_right_kept = 0;  // prompts with at least one right example kept
-  int adopted = 0;                  // filter.adopt: check answers trained on (not in `kept`)
+  int adopted = 0;                  // filter.adopt: the check's answers trained on (not in `kept`)
   int adopted_right = 0;            // of those, right
 };
 
 // One entry per slice present; "5-digit result" before "10-digit result" (shorter labels
 // first, then in text order). `prompts[p]` is the prompt of prompt index p. BadInput when a
-// sample or kept entry names a prompt index out of range or a kept entry no sample. A kept
-// entry with sample -1 (filter.adopt) is its prompt's entry in `check_answers`, counted as
-// adopted; BadInput when there is none.
+// sample or kept entry names a prompt index out of range or a kept entry no candidate. A kept
+// entry that names a candidate of `check` (filter.adopt) is counted as adopted.
 std::vector<SliceStats> slice_stats(const Task& task, const std::vector<std::string>& prompts,
                                     const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
-                                    const std::vector<ScoredSample>& check_answers = {});
+                                    const std::vector<ScoredSample>& check = {});
 
 // Counts and the shares they give (right among samples and among kept; the share of prompts
 // with a right example kept, against the share with a right sample at all); a share whose

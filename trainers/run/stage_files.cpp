@@ -14,16 +14,11 @@ namespace mg {
 
 std::set<std::string> usable_stage_files(RunContext& ctx, const RoundWriter& writer) {
   const auto dir = writer.dir();
-  const bool adopt = ctx.recipe.improve.filter.adopt;
   using Reader = std::function<void(const std::filesystem::path&)>;
   // In stage order; each reader reads the file as the round will (weights: finite, right shapes).
   const std::vector<std::pair<std::string, Reader>> stages = {
       {"samples.jsonl", [](const auto& p) { read_samples(p); }},
-      {"scored.jsonl",
-       [&](const auto& p) {
-         if (adopt) read_samples(dir / "check_answers.jsonl");
-         read_samples(p);
-       }},
+      {"scored.jsonl", [](const auto& p) { read_samples(p); }},
       {"kept.jsonl", [](const auto& p) { read_kept(p); }},
       {"model.safetensors",
        [&](const auto& p) {
@@ -50,9 +45,6 @@ std::set<std::string> usable_stage_files(RunContext& ctx, const RoundWriter& wri
     }
     discard.push_back(dir / file);
   }
-  // check_answers.jsonl is written with scored.jsonl and goes with it.
-  if (adopt && !usable.count("scored.jsonl") && writer.has("check_answers.jsonl"))
-    discard.push_back(dir / "check_answers.jsonl");
   // Every rank has looked before rank 0 removes anything (and before it writes this round).
   ctx.comm->barrier();
   if (ctx.writer())

@@ -18,16 +18,16 @@ struct DistillExample {
 };
 
 // The kept samples of one round as examples; `prompts[p]` is the prompt of prompt index p.
-// A kept entry with sample -1 (filter.adopt) trains on its prompt's check answer.
+// A kept entry may name a candidate of `check` (filter.adopt): it trains on that answer.
 std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompts,
                                           const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
-                                          const std::vector<ScoredSample>& check_answers = {});
+                                          const std::vector<ScoredSample>& check = {});
 
 // This round's examples, then (with accumulate) those of rounds 1..round-1, oldest first.
-// BadInput naming the file when an earlier round's scored.jsonl or kept.jsonl (or, with
-// filter.adopt, check_answers.jsonl) is missing or does not match the round's MANIFEST.
+// BadInput naming the file when an earlier round's scored.jsonl or kept.jsonl is missing or
+// does not match the round's MANIFEST.
 std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, const std::vector<std::string>& prompts,
                                              const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
-                                             const std::vector<ScoredSample>& check_answers = {});
+                                             const std::vector<ScoredSample>& check = {});
 
 }  // namespace mg

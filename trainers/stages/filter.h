@@ -34,18 +34,19 @@ std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std
 
 // The filter stage of a round. `selected` is the filter's choice before dedup, on which the gap
 // is measured; `kept` is what trains: `selected` deduplicated (with filter.dedup), then, with
-// filter.adopt, the adopted check answers (adopted_answers) after the samples.
+// filter.adopt, the fallback: the adopted check answers (adopted_answers) after the samples.
 struct Filtered {
   std::vector<Kept> selected;
   std::vector<Kept> kept;
 };
 Filtered filter_round(const std::vector<ScoredSample>& samples, const FilterConfig& config,
-                      const std::vector<ScoredSample>& check_answers);
+                      const std::vector<ScoredSample>& check);
 
-// filter.adopt: for each prompt with no entry in `kept` whose check answer (top_votes: sample
-// -1) has a share of at least `threshold`, an entry {prompt, -1, weight 1} that trains on that
-// answer. Reads only the shares, never `correct`. Sorted by prompt.
-std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers,
+// filter.adopt's fallback: for each prompt with no entry in `kept` whose check answer (a
+// candidate flagged from_check) has a share of at least `threshold`, an entry naming that
+// candidate, weight 1. Reads only the shares, never `correct`. Sorted by prompt. Internal
+// error when an entry of `check` is not flagged.
+std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check,
                                   double threshold);
 
 // True for the control arms of a study (`none`, `oracle`), which train without trusting the

@@ -108,14 +108,13 @@ nlohmann::json to_json(const GapMetrics& m) {
                         {"prompts", m.prompts}};
 }
 
-nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers) {
-  std::map<int, bool> right;  // prompt -> is its check answer right
-  for (const ScoredSample& a : check_answers) right[a.prompt] = a.correct;
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check) {
+  std::map<std::pair<int, int>, bool> right;  // the check's candidates -> is it right
+  for (const ScoredSample& a : check) right[{a.prompt, a.sample}] = a.correct;
   int adopted = 0, adopted_right = 0;
   for (const Kept& k : kept) {
-    if (k.sample != -1) continue;
-    auto it = right.find(k.prompt);
-    check(it != right.end(), "adopted_metrics: prompt " + std::to_string(k.prompt) + " has no check answer");
+    auto it = right.find({k.prompt, k.sample});
+    if (it == right.end()) continue;  // a sample
     ++adopted;
     adopted_right += it->second ? 1 : 0;
   }
@@ -126,12 +125,12 @@ nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<
 }
 
 nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
-                          const std::vector<ScoredSample>& check_answers) {
+                          const std::vector<ScoredSample>& check) {
   nlohmann::json record = to_json(gap);
   record["round"] = round;
   record["arm"] = arm_label(recipe);
   record["control_arm"] = is_control_arm(filter_method(recipe.improve.filter.method));
-  if (recipe.improve.filter.adopt) record.update(adopted_metrics(kept, check_answers));
+  if (recipe.improve.filter.adopt) record.update(adopted_metrics(kept, check));
   return record;
 }
 

@@ -40,14 +40,14 @@ double pass_at_k(int n, int c, int k);
 nlohmann::json to_json(const GapMetrics& m);
 
 // filter.adopt's numbers, outside the gap (which is the samples' alone): `adopted`, the
-// entries of `kept` that train on a check answer (sample -1), and `adopted_precision`, the
-// share of them the grader marks right (null when there are none).
-nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check_answers);
+// entries of `kept` that name a candidate of `check` (the check's answers), and
+// `adopted_precision`, the share of them the grader marks right (null when there are none).
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check);
 
 // The part of a round's record that the round and `mindgap gap` share: the gap of the samples
 // (to_json), the round, the arm (arm_label), whether it is a control arm and, with
 // filter.adopt, the adopted answers among `kept`, counted apart (adopted_metrics).
 nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
-                          const std::vector<ScoredSample>& check_answers);
+                          const std::vector<ScoredSample>& check);
 
 }  // namespace mg

@@ -16,8 +16,8 @@ namespace mg {
 void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
                  const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
                  int max_derivation_tokens, const torch::Device& device, const EquivalentSampling& equivalent,
-                 const PeerVoting& peers, std::vector<ScoredSample>* check_answers) {
-  if (check_answers) check_answers->clear();
+                 const PeerVoting& peers, std::vector<ScoredSample>* check) {
+  if (check) check->clear();
   auto model_scores = [&](VerifyMethod method) {
     // Unique (prompt, answer) pairs only: identical samples get identical scores.
     std::map<std::pair<int, std::string>, size_t> unique;
@@ -42,7 +42,7 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
     switch (method) {
     case VerifyMethod::Consistency: return consistency_scores(samples);
     case VerifyMethod::Equivalent:
-      return equivalence_scores(model, tokenizer, prompts, samples, equivalent, device, check_answers);
+      return equivalence_scores(model, tokenizer, prompts, samples, equivalent, device, check);
     case VerifyMethod::Peers: return peer_scores(prompts, samples, peers, device);
     case VerifyMethod::Mc:
     case VerifyMethod::Score: return model_scores(method);
@@ -100,24 +100,20 @@ Verified stage_verify(RunContext& ctx, Gpt& model, const Round& r, const std::ve
                 equivalent, peers, adopt ? &answers : nullptr);
   Verified out;
   if (adopt) {
-    for (auto& a : answers) a.correct = ctx.task->grade(problems.at(a.prompt).prompt, a.answer);  // metrics only
-    out.check_answers = gather_samples(*ctx.comm, answers);
+    for (auto& a : answers) {
+      a.sample = ctx.recipe.improve.samples_per_prompt;  // the candidate after the prompt's samples
+      a.correct = ctx.task->grade(problems.at(a.prompt).prompt, a.answer);  // metrics only
+    }
+    out.check = gather_samples(*ctx.comm, answers);
   }
   out.samples = gather_samples(*ctx.comm, mine);
   return out;
 }
 
-Verified read_verified(const std::filesystem::path& dir, bool adopt) {
-  Verified v;
-  v.samples = read_samples(dir / "scored.jsonl");
-  if (adopt) v.check_answers = read_samples(dir / "check_answers.jsonl");
-  return v;
-}
+Verified read_verified(const std::filesystem::path& dir) { return split_candidates(read_samples(dir / "scored.jsonl")); }
 
-void write_verified(const std::filesystem::path& dir, const Verified& v, bool adopt) {
-  // scored.jsonl last: its presence says the stage is complete.
-  if (adopt) write_samples(dir / "check_answers.jsonl", v.check_answers, true);
-  write_samples(dir / "scored.jsonl", v.samples, true);
+void write_verified(const std::filesystem::path& dir, const Verified& v) {
+  write_samples(dir / "scored.jsonl", join_candidates(v), true);
 }
 
 }  // namespace mg

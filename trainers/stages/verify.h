@@ -18,6 +18,7 @@
 #include "models/gpt.h"
 #include "trainers/run/round_prompts.h"
 #include "trainers/run/run_context.h"
+#include "trainers/run/sample_io.h"
 #include "trainers/run/scored_sample.h"
 #include "trainers/verifiers/equivalence.h"
 #include "trainers/verifiers/peer_vote.h"
@@ -27,21 +28,18 @@ namespace mg {
 // Fills samples[i].score by the recipe's verify method. Pairs with identical (prompt, answer) are
 // scored once. `prompts[p]` is the prompt text of samples with prompt index p. `equivalent`
 // says how to sample the equivalent prompts, and `peers` which models vote, for the methods
-// of those names. With `check_answers`, the equivalent method's most-voted answer per prompt
+// of those names. With `check`, the equivalent method's most-voted answer per prompt
 // (equivalence_scores' `top`); left empty when the recipe's methods do not include it.
 void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
                  const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
                  int max_derivation_tokens, const torch::Device& device,
                  const EquivalentSampling& equivalent = {}, const PeerVoting& peers = {},
-                 std::vector<ScoredSample>* check_answers = nullptr);
+                 std::vector<ScoredSample>* check = nullptr);
 
 // The stage's output: the samples with their scores, gathered and sorted on every rank, and
-// with filter.adopt the check's most-voted answer per prompt (sample -1), graded for the
-// metrics, gathered and sorted.
-struct Verified {
-  std::vector<ScoredSample> samples;
-  std::vector<ScoredSample> check_answers;
-};
+// with filter.adopt the check's most-voted answer per prompt (candidate N of its prompt, after
+// its N samples), graded for the metrics, gathered and sorted.
+using Verified = Candidates;
 
 // A peer that lacks the round that votes stops round `round` before it writes anything
 // (BadInput naming the peer); nothing to check once the round's scores are on disk.
@@ -50,9 +48,8 @@ void require_peer_rounds(const RunContext& ctx, int round);
 // The stage of a round: self-verification scores by the recipe's method (by rank).
 Verified stage_verify(RunContext& ctx, Gpt& model, const Round& round, const std::vector<ScoredSample>& samples);
 
-// The stage's files in a round directory: scored.jsonl and, with filter.adopt,
-// check_answers.jsonl (written first, so scored.jsonl says the stage is complete).
-Verified read_verified(const std::filesystem::path& dir, bool adopt);
-void write_verified(const std::filesystem::path& dir, const Verified& verified, bool adopt);
+// The stage's file in a round directory: scored.jsonl, every candidate (join_candidates).
+Verified read_verified(const std::filesystem::path& dir);
+void write_verified(const std::filesystem::path& dir, const Verified& verified);
 
 }  // namespace mg

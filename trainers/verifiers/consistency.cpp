@@ -37,7 +37,7 @@ std::vector<ScoredSample> top_votes(const std::vector<ScoredSample>& voters, con
   for (const auto& [key, votes] : per_answer) {
     const double share = static_cast<double>(votes) / static_cast<double>(per_prompt.at(key.first));
     auto it = best.find(key.first);
-    if (it == best.end() || share > it->second.score) best[key.first] = {key.first, -1, key.second, share, false};
+    if (it == best.end() || share > it->second.score) best[key.first] = {key.first, 0, key.second, share, false, true};
   }
   std::vector<ScoredSample> out;
   for (auto& [p, top] : best) out.push_back(std::move(top));

@@ -12,8 +12,9 @@ namespace mg {
 // is exactly equal to its own; 0 when its prompt has no voter. In [0, 1].
 std::vector<double> vote_shares(const std::vector<ScoredSample>& samples, const std::vector<ScoredSample>& voters);
 
-// Per prompt with voters (ascending), the answer most of them give, as a record with
-// sample = -1 and score = its share of the prompt's voters; a tie goes to the smaller answer
+// Per prompt with voters (ascending), the answer most of them give, as a record flagged
+// from_check with score = its share of the prompt's voters (its `sample` is for the caller to
+// number among the prompt's candidates); a tie goes to the smaller answer
 // text. A vote `unreadable` (a check that could not finish) counts in the share but is never
 // the answer given.
 std::vector<ScoredSample> top_votes(const std::vector<ScoredSample>& voters, const std::string& unreadable);
