@@ -76,14 +76,13 @@ std::string plot_python() { return env_or("MINDGAP_PYTHON", std::string(MG_PYTHO
 
 std::string plot_script() { return env_or("MINDGAP_PLOT_SCRIPT", MG_PLOT_SCRIPT); }
 
-void plot_gap(const std::vector<std::filesystem::path>& run_dirs, const std::filesystem::path& png) {
-  std::string script = plot_script();
+bool draw_plot(const std::string& script, std::vector<std::string> args, const std::filesystem::path& png,
+               const std::string& what) {
   if (script.empty() || ::access(script.c_str(), R_OK) != 0) {
-    log::warn("gap plot skipped: plot script '" + script + "' not found (set MINDGAP_PLOT_SCRIPT)");
-    return;
+    log::warn(what + " skipped: plot script '" + script + "' not found (set MINDGAP_PLOT_SCRIPT)");
+    return false;
   }
-  std::vector<std::string> args{plot_python(), script, "--out", png.string()};
-  for (const auto& d : run_dirs) args.push_back(d.string());
+  args.insert(args.begin(), {plot_python(), script, "--out", png.string()});
   std::string output;
   int rc = run_captured(args, &output);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
@@ -92,10 +91,22 @@ void plot_gap(const std::vector<std::filesystem::path>& run_dirs, const std::fil
   if (auto nl = output.rfind('\n'); nl != std::string::npos) output = output.substr(nl + 1);
   if (output.size() > 300) output = output.substr(0, 300) + "...";
   if (rc != 0) {
-    log::warn("gap plot not drawn (" + args[0] + " exited with " + std::to_string(rc) + "): " + output);
-    return;
+    log::warn(what + " not drawn (" + args[0] + " exited with " + std::to_string(rc) + "): " + output);
+    return false;
   }
   log::info("wrote " + png.string());
+  return true;
+}
+
+void plot_gap(const std::vector<std::filesystem::path>& run_dirs, const std::filesystem::path& png) {
+  std::vector<std::string> dirs;
+  for (const auto& d : run_dirs) dirs.push_back(d.string());
+  draw_plot(plot_script(), dirs, png, "gap plot");
+}
+
+std::string sibling_plot_script(const std::string& name) {
+  const std::string gap = plot_script();
+  return gap.empty() ? "" : (std::filesystem::path(gap).parent_path() / name).string();
 }
 
 }  // namespace mg

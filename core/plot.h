@@ -12,6 +12,13 @@ namespace mg {
 // returns; it never throws for that.
 void plot_gap(const std::vector<std::filesystem::path>& run_dirs, const std::filesystem::path& png);
 
+// Runs `script` (python) with "--out png" and `args`; true when it drew the plot. On any
+// failure a warning says which plot (`what`) was not drawn and why; it never throws for that.
+bool draw_plot(const std::string& script, std::vector<std::string> args, const std::filesystem::path& png,
+               const std::string& what);
+// Another plot script beside plot_script() (tools/<name>).
+std::string sibling_plot_script(const std::string& name);
+
 // The python that runs the script: $MINDGAP_PYTHON, else the venv python the build was
 // configured with, else python3 from PATH.
 std::string plot_python();

@@ -64,6 +64,9 @@ struct PretrainConfig {
   // this: studies start every seed from the same accuracy, not the same step count (seeds
   // cross the same accuracy hundreds of steps apart). Above 1: off, run every step.
   double stop_at_greedy = 2.0;
+  // Steps after which the weights are also kept in <run>/snapshots/ (the points of a sweep
+  // along one pretraining); ascending, each at most `steps`.
+  std::vector<int> keep_at;
 };
 
 struct SamplingConfig {
@@ -166,6 +169,16 @@ struct RunConfig {
   std::string nonfinite = "stop";
 };
 
+// `mindgap sweep`: the gap against pretraining compute (trainers/sweep.h). Each shape is
+// pretrained once, to the largest of at_steps, and the gap of every method is measured at each
+// of at_steps on the same samples.
+struct SweepConfig {
+  std::vector<std::string> shapes;  // "<n_layer>x<d_model>" or "<n_layer>x<d_model>x<n_head>"
+  std::vector<int> at_steps;        // ascending
+  // Verify methods, a format after a dash where it matters: mc-direct, mc-cot, score, consistency...
+  std::vector<std::string> methods;
+};
+
 struct Recipe {
   std::string source;  // where it was read from (for messages)
   TaskConfig task;
@@ -173,6 +186,7 @@ struct Recipe {
   ModelConfig model;
   PretrainConfig pretrain;
   ImproveConfig improve;
+  SweepConfig sweep;
   RunConfig run;
 };
 
@@ -206,14 +220,40 @@ inline bool verify_uses(const VerifyConfig& verify, VerifyMethod method) {
          (verify.method == name_of(VerifyMethod::Ensemble) &&
           std::find(verify.ensemble.begin(), verify.ensemble.end(), name) != verify.ensemble.end());
 }
+// A sweep method's verify settings: `base` with the method (and the format after a dash, as
+// in mc-direct) of `name`. The name is checked with the recipe (sweep.methods).
+// The control arms of a sweep, none (every sample: the gap is 0 by construction) and oracle
+// (the grader's correct samples: the ceiling), are filters that read no score.
+inline bool sweep_control_arm(const std::string& name) {
+  return name == name_of(FilterMethod::None) || name == name_of(FilterMethod::Oracle);
+}
+inline VerifyConfig sweep_method_verify(VerifyConfig base, const std::string& name) {
+  if (sweep_control_arm(name)) return base;  // no verifier runs
+  const auto dash = name.find('-');
+  base.method = name.substr(0, dash);
+  if (dash != std::string::npos) base.format = name.substr(dash + 1);
+  return base;
+}
 // The verification formats pretraining (and distillation's replay) teaches: the verify format
 // unless only `score` is used (consistency needs no verifier, but the verdict is still taught
-// so that `mindgap gap` can compare methods on the same checkpoint), and "score" when it is.
+// so that `mindgap gap` can compare methods on the same checkpoint), and "score" when it is;
+// then those the sweep's methods read that are not yet in the list.
 inline std::vector<std::string> trained_verify_formats(const Recipe& recipe) {
-  const auto& v = recipe.improve.verify;
   std::vector<std::string> formats;
-  if (verify_uses(v, VerifyMethod::Mc) || !verify_uses(v, VerifyMethod::Score)) formats.push_back(v.format);
-  if (verify_uses(v, VerifyMethod::Score)) formats.push_back("score");
+  auto add = [&formats](const VerifyConfig& v) {
+    auto put = [&formats](const std::string& f) {
+      if (std::find(formats.begin(), formats.end(), f) == formats.end()) formats.push_back(f);
+    };
+    if (verify_uses(v, VerifyMethod::Mc) || !verify_uses(v, VerifyMethod::Score)) put(v.format);
+    if (verify_uses(v, VerifyMethod::Score)) put("score");
+  };
+  add(recipe.improve.verify);
+  for (const auto& m : recipe.sweep.methods) {
+    const VerifyConfig v = sweep_method_verify(recipe.improve.verify, m);
+    // consistency and the control arms read no verdict: they add nothing to what is taught.
+    if (sweep_control_arm(m)) continue;
+    if (verify_uses(v, VerifyMethod::Mc) || verify_uses(v, VerifyMethod::Score)) add(v);
+  }
   return formats;
 }
 

@@ -55,6 +55,11 @@ class EmitVisitor {
     for (const auto& s : v) out_ << s;
     out_ << YAML::EndSeq;
   }
+  void write(const std::vector<int>& v) {
+    out_ << YAML::Flow << YAML::BeginSeq;
+    for (int x : v) out_ << x;
+    out_ << YAML::EndSeq;
+  }
   void write(const std::map<std::string, std::vector<int>>& m) {
     out_ << YAML::Flow << YAML::BeginMap;
     for (const auto& [k, vs] : m) {
@@ -88,6 +93,11 @@ class FlattenVisitor {
   std::string text(const std::vector<std::string>& v) {
     std::string s;
     for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return "[" + s + "]";
+  }
+  std::string text(const std::vector<int>& v) {
+    std::string s;
+    for (int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
     return "[" + s + "]";
   }
   std::string text(const std::map<std::string, std::vector<int>>& m) {
@@ -129,7 +139,10 @@ std::vector<std::string> result_changing_differences(const Recipe& a, const Reci
                                                   "run.overlap_grad_sync", "improve.rounds",
                                                   "improve.stop_when_relative_gap_below",
                                                   // Guards that only decide whether to go on.
-                                                  "improve.distill.max_loss_ratio", "run.nonfinite"};
+                                                  "improve.distill.max_loss_ratio", "run.nonfinite",
+                                                  // A sweep's list of points; each shape's run
+                                                  // checks its own pretraining keys.
+                                                  "sweep.shapes", "sweep.at_steps"};
   auto fa = flatten_recipe(a), fb = flatten_recipe(b);
   std::vector<std::string> diff;
   for (const auto& [k, v] : fa)

@@ -120,6 +120,15 @@ class ParseVisitor {
       value.push_back(s);
     }
   }
+  void read(const std::string& full, const YAML::Node& n, std::vector<int>& value) {
+    if (!n.IsSequence()) fail(full, "expected a list of integers");
+    value.clear();
+    for (const auto& item : n) {
+      int v = 0;
+      read(full, item, v);
+      value.push_back(v);
+    }
+  }
   void read(const std::string& full, const YAML::Node& n, std::map<std::string, std::vector<int>>& value) {
     if (!n.IsMap()) fail(full, "expected a mapping like {digits: [4, 5, 6]}");
     value.clear();
@@ -268,6 +277,28 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
                              std::to_string(r.task.size) + " grid");
 }
 
+// The snapshots and the sweep's points against the rest of the recipe.
+void sweep_checks(const Recipe& r, ParseVisitor& v) {
+  const auto& keep_at = r.pretrain.keep_at;
+  if (!keep_at.empty() && keep_at.back() > r.pretrain.steps)
+    v.fail("pretrain.keep_at", "step " + std::to_string(keep_at.back()) + " is past pretrain.steps (" +
+                                   std::to_string(r.pretrain.steps) + ")");
+  if (!keep_at.empty() && r.pretrain.stop_at_greedy <= 1)
+    v.fail("pretrain.keep_at", "needs pretrain.stop_at_greedy off (above 1): an early stop would leave later "
+                               "snapshots unwritten");
+  for (const auto& text : r.sweep.shapes) {
+    std::string problem;
+    const auto shape = parse_sweep_shape(text, r.model.n_head, &problem);
+    if (!shape) v.fail("sweep.shapes", problem);
+    if (r.model.pos == "rope" && (shape->d_model / shape->n_head) % 2 != 0)
+      v.fail("sweep.shapes", "'" + text + "': rope needs an even head size (d_model / n_head)");
+  }
+  const auto task = make_task(r.task);
+  for (const auto& m : r.sweep.methods)
+    if (verify_uses(sweep_method_verify(r.improve.verify, m), VerifyMethod::Equivalent) && task->rewriter() == nullptr)
+      v.fail("sweep.methods", "'" + m + "' needs a task with equivalent prompts; task " + task->name() + " has none");
+}
+
 }  // namespace
 
 Recipe parse_recipe(const std::string& yaml_text, const std::string& source,
@@ -294,6 +325,7 @@ Recipe parse_recipe(const std::string& yaml_text, const std::string& source,
     fail_input(source + ": malformed recipe: " + e.msg);
   }
   cross_checks(r, v);
+  sweep_checks(r, v);
   // Size rules last: they build the task from the checked keys.
   check_recipe_limits(r);
   return r;

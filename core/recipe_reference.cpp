@@ -19,6 +19,7 @@ const char* type_words() {
   else if constexpr (std::is_same_v<T, std::string>) return "string";
   else if constexpr (std::is_same_v<T, Range>) return "[low, high] or one integer";
   else if constexpr (std::is_same_v<T, std::vector<std::string>>) return "list of strings";
+  else if constexpr (std::is_same_v<T, std::vector<int>>) return "list of integers";
   else return "map of lists of integers";
 }
 
@@ -31,6 +32,11 @@ std::string value_words(const Range& r) { return "[" + std::to_string(r.lo) + ",
 std::string value_words(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return "[" + s + "]";
+}
+std::string value_words(const std::vector<int>& v) {
+  std::string s;
+  for (int x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
   return "[" + s + "]";
 }
 std::string value_words(const std::map<std::string, std::vector<int>>& m) {

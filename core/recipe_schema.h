@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/recipe.h"
+#include "core/sweep_shape.h"
 
 namespace mg::schema {
 
@@ -105,6 +106,20 @@ Check<T> required(Check<T> check) {
   return check;
 }
 
+// The names sweep.methods accepts: every verify method that needs no other run, mc with each
+// verdict format, and the control arms none and oracle (filters that read no score:
+// sweep_control_arm).
+inline std::vector<std::string> sweep_method_names() {
+  std::vector<std::string> out;
+  for (const auto& m : method_names(kVerifyMethods, {VerifyMethod::Peers})) {
+    out.push_back(m);
+    if (m == name_of(VerifyMethod::Mc))
+      for (const char* f : {"direct", "cot"}) out.push_back(m + "-" + f);
+  }
+  for (FilterMethod arm : {FilterMethod::None, FilterMethod::Oracle}) out.emplace_back(name_of(arm));
+  return out;
+}
+
 // Every key: v.field(key, value, [check,] meaning). The meaning is one line for the reference;
 // it names the task or method a key applies to when it does not apply to all.
 template <class V>
@@ -169,6 +184,9 @@ void visit_recipe(Recipe& r, V& v) {
             custom<double>("≥ 0", [](const double& g) { return g >= 0 ? "" : "must be >= 0 (above 1: off)"; }),
             "stop at the first eval whose held-out greedy accuracy reaches this (above 1: off), so that seeds "
             "start from the same accuracy");
+    v.field("keep_at", p.keep_at, custom<std::vector<int>>("ascending steps ≥ 1", check_ascending_steps),
+            "steps after which the weights are also kept in <run.dir>/snapshots/ (a sweep's points); each at most "
+            "pretrain.steps, and pretrain.stop_at_greedy off");
   });
   v.section("improve", [&] {
     auto& i = r.improve;
@@ -255,6 +273,16 @@ void visit_recipe(Recipe& r, V& v) {
     v.field("stop_when_relative_gap_below", i.stop_when_relative_gap_below,
             "end the loop when a round's relative gap falls below this (the gap has saturated); may change on "
             "resume");
+  });
+  v.section("sweep", [&] {
+    auto& s = r.sweep;
+    v.field("shapes", s.shapes, custom<std::vector<std::string>>("`<n_layer>x<d_model>[x<n_head>]`", check_sweep_shapes),
+            "mindgap sweep: the model shapes, each pretrained once (n_head: model.n_head unless given)");
+    v.field("at_steps", s.at_steps, custom<std::vector<int>>("ascending steps ≥ 1", check_ascending_steps),
+            "mindgap sweep: the pretraining steps at which every shape's gap is measured");
+    v.field("methods", s.methods, each_of(sweep_method_names()),
+            "mindgap sweep: the verify methods measured on the same samples at every point (mc-direct: mc in "
+            "the direct format; none and oracle: the control filters); pretraining teaches the formats they read");
   });
   v.section("run", [&] {
     auto& u = r.run;

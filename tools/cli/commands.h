@@ -21,5 +21,6 @@ Action add_schedule(CLI::App& app);
 Action add_slices(CLI::App& app);
 Action add_compare(CLI::App& app);
 Action add_recipe(CLI::App& app);
+Action add_sweep(CLI::App& app);
 
 }  // namespace mg::cli

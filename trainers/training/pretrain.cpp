@@ -1,5 +1,6 @@
 #include "trainers/training/pretrain.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -17,6 +18,7 @@
 #include "trainers/training/pretrain_checkpoint.h"
 #include "trainers/training/pretrain_data.h"
 #include "trainers/training/schedule.h"
+#include "trainers/training/snapshots.h"
 #include "trainers/run/seeds.h"
 #include "trainers/run/stop_hook.h"
 #include "trainers/training/train_step.h"
@@ -125,6 +127,8 @@ PretrainSummary pretrain(RunContext& ctx) {
       ctx.metrics->write({{"kind", "pretrain_step"}, {"step", step + 1}, {"loss", r.loss}, {"lr", lr},
                           {"grad_norm", r.grad_norm}, {"tokens_per_s", tokens / std::max(secs, 1e-9)}, {"flops", flops},
                           {"nonfinite_skipped", skipped}});
+    if (ctx.writer() && std::binary_search(cfg.keep_at.begin(), cfg.keep_at.end(), step + 1))
+      save_snapshot(ctx.run, {step + 1, tokens, flops}, model);
     if ((step + 1) % cfg.log_every == 0) maybe_stop_after(0, "log" + std::to_string(step + 1));
     if ((step + 1) % cfg.eval_every == 0 && step + 1 < cfg.steps) {
       auto e = evaluate_now(ctx, model, eval_prompts_during);
