@@ -12,20 +12,21 @@
 
 namespace mg {
 
-enum class VerifyMethod { Mc, Score, Consistency, Equivalent, Peers, Ensemble };
+enum class VerifyMethod { Mc, Score, Consistency, Equivalent, Peers, Tournament, Ensemble };
 enum class FilterMethod { Quantile, BestOfN, Threshold, Reweight, None, Oracle };
 
-template <class E>
-using MethodNames = std::array<std::pair<E, std::string_view>, 6>;
+template <class E, std::size_t N>
+using MethodNames = std::array<std::pair<E, std::string_view>, N>;
 
 // In the order the reference lists them.
-inline constexpr MethodNames<VerifyMethod> kVerifyMethods{{{VerifyMethod::Mc, "mc"},
-                                                           {VerifyMethod::Score, "score"},
-                                                           {VerifyMethod::Consistency, "consistency"},
-                                                           {VerifyMethod::Equivalent, "equivalent"},
-                                                           {VerifyMethod::Peers, "peers"},
-                                                           {VerifyMethod::Ensemble, "ensemble"}}};
-inline constexpr MethodNames<FilterMethod> kFilterMethods{{{FilterMethod::Quantile, "quantile"},
+inline constexpr MethodNames<VerifyMethod, 7> kVerifyMethods{{{VerifyMethod::Mc, "mc"},
+                                                              {VerifyMethod::Score, "score"},
+                                                              {VerifyMethod::Consistency, "consistency"},
+                                                              {VerifyMethod::Equivalent, "equivalent"},
+                                                              {VerifyMethod::Peers, "peers"},
+                                                              {VerifyMethod::Tournament, "tournament"},
+                                                              {VerifyMethod::Ensemble, "ensemble"}}};
+inline constexpr MethodNames<FilterMethod, 6> kFilterMethods{{{FilterMethod::Quantile, "quantile"},
                                                            {FilterMethod::BestOfN, "best_of_n"},
                                                            {FilterMethod::Threshold, "threshold"},
                                                            {FilterMethod::Reweight, "reweight"},
@@ -33,16 +34,16 @@ inline constexpr MethodNames<FilterMethod> kFilterMethods{{{FilterMethod::Quanti
                                                            {FilterMethod::Oracle, "oracle"}}};
 
 // The names of `table`, in order, leaving out `except` (ensemble does not combine itself).
-template <class E>
-std::vector<std::string> method_names(const MethodNames<E>& table, std::vector<E> except = {}) {
+template <class E, std::size_t N>
+std::vector<std::string> method_names(const MethodNames<E, N>& table, std::vector<E> except = {}) {
   std::vector<std::string> out;
   for (const auto& [method, name] : table)
     if (std::find(except.begin(), except.end(), method) == except.end()) out.emplace_back(name);
   return out;
 }
 
-template <class E>
-std::string method_name(const MethodNames<E>& table, E method) {
+template <class E, std::size_t N>
+std::string method_name(const MethodNames<E, N>& table, E method) {
   for (const auto& [m, name] : table)
     if (m == method) return std::string(name);
   fail_internal("a method with no name");
@@ -50,8 +51,8 @@ std::string method_name(const MethodNames<E>& table, E method) {
 
 // The method called `name`; BadInput naming `key` for a name not in the list (a recipe is
 // checked against the list when it is read, so this is for callers that bypass it).
-template <class E>
-E method_of(const MethodNames<E>& table, std::string_view name, std::string_view key) {
+template <class E, std::size_t N>
+E method_of(const MethodNames<E, N>& table, std::string_view name, std::string_view key) {
   for (const auto& [method, n] : table)
     if (n == name) return method;
   fail_input(std::string(key) + ": unknown method '" + std::string(name) + "'");

@@ -234,27 +234,38 @@ inline VerifyConfig sweep_method_verify(VerifyConfig base, const std::string& na
   if (dash != std::string::npos) base.format = name.substr(dash + 1);
   return base;
 }
+// The pairwise format that verify method tournament reads (core/tasks/verification.h).
+inline constexpr const char* kPairFormat = "pair";
 // The verification formats pretraining (and distillation's replay) teaches: the verify format
-// unless only `score` is used (consistency needs no verifier, but the verdict is still taught
-// so that `mindgap gap` can compare methods on the same checkpoint), and "score" when it is;
-// then those the sweep's methods read that are not yet in the list.
+// unless only `score` or `tournament` is used (consistency needs no verifier, but the verdict
+// is still taught so that `mindgap gap` can compare methods on the same checkpoint), "score"
+// and "pair" when those are; then those the sweep's methods read that are not yet in the list.
 inline std::vector<std::string> trained_verify_formats(const Recipe& recipe) {
   std::vector<std::string> formats;
   auto add = [&formats](const VerifyConfig& v) {
     auto put = [&formats](const std::string& f) {
       if (std::find(formats.begin(), formats.end(), f) == formats.end()) formats.push_back(f);
     };
-    if (verify_uses(v, VerifyMethod::Mc) || !verify_uses(v, VerifyMethod::Score)) put(v.format);
-    if (verify_uses(v, VerifyMethod::Score)) put("score");
+    const bool score = verify_uses(v, VerifyMethod::Score), pair = verify_uses(v, VerifyMethod::Tournament);
+    if (verify_uses(v, VerifyMethod::Mc) || (!score && !pair)) put(v.format);
+    if (score) put("score");
+    if (pair) put(kPairFormat);
   };
   add(recipe.improve.verify);
   for (const auto& m : recipe.sweep.methods) {
     const VerifyConfig v = sweep_method_verify(recipe.improve.verify, m);
     // consistency and the control arms read no verdict: they add nothing to what is taught.
     if (sweep_control_arm(m)) continue;
-    if (verify_uses(v, VerifyMethod::Mc) || verify_uses(v, VerifyMethod::Score)) add(v);
+    if (verify_uses(v, VerifyMethod::Mc) || verify_uses(v, VerifyMethod::Score) ||
+        verify_uses(v, VerifyMethod::Tournament))
+      add(v);
   }
   return formats;
+}
+// Whether a run's tokenizer needs the pairwise format's tokens.
+inline bool teaches_pairs(const Recipe& recipe) {
+  const auto formats = trained_verify_formats(recipe);
+  return std::find(formats.begin(), formats.end(), kPairFormat) != formats.end();
 }
 
 }  // namespace mg

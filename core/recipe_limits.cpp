@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include "core/errors.h"
@@ -19,7 +20,9 @@ namespace {
 // Tokens of a text under the per-character tokenizer: a special token is one.
 int token_count(const std::string& text) {
   int n = static_cast<int>(text.size());
-  for (const std::string& s : tok::all_specials())
+  std::vector<std::string> specials = tok::all_specials();
+  for (const std::string& s : tok::pair_specials()) specials.push_back(s);
+  for (const std::string& s : specials)
     for (size_t at = text.find(s); at != std::string::npos; at = text.find(s, at + s.size()))
       n -= static_cast<int>(s.size()) - 1;
   return n;
@@ -51,7 +54,9 @@ int longest_example_tokens(const Recipe& recipe) {
       for (const auto& format : trained_verify_formats(recipe))
         for (uint64_t k = 0; k < 3; ++k) {
           std::string candidate = k == 0 ? p.answer : task->wrong_answer(p, i * 3 + k);
-          longest = std::max(longest, token_count(example_text(verification_example(*task, p, candidate, format, 1.0f))));
+          const Example e = format == kPairFormat ? pair_example(*task, p, candidate, task->wrong_answer(p, i * 3 + 7), 1.0f)
+                                                  : verification_example(*task, p, candidate, format, 1.0f);
+          longest = std::max(longest, token_count(example_text(e)));
         }
     }
   }
@@ -89,7 +94,19 @@ MemoryNeed memory_lower_bound(const Recipe& r) {
   return need;
 }
 
+int vocabulary_needed(const Recipe& recipe) {
+  const std::string alphabet = make_task(recipe.task)->alphabet();
+  const std::set<char> characters(alphabet.begin(), alphabet.end());
+  const size_t pairs = teaches_pairs(recipe) ? tok::pair_specials().size() : 0;
+  return static_cast<int>(2 + tok::all_specials().size() + pairs + characters.size());
+}
+
 void check_recipe_limits(const Recipe& recipe, double physical_bytes) {
+  const int vocabulary = vocabulary_needed(recipe);
+  if (vocabulary > recipe.tokenizer.vocab_size)
+    fail_input(recipe.source + ": tokenizer.vocab_size: " + std::to_string(recipe.tokenizer.vocab_size) +
+               " is too small: this task needs " + std::to_string(vocabulary) + " tokens" +
+               (teaches_pairs(recipe) ? " (the tournament's pairwise format adds 5)" : ""));
   const int longest = longest_example_tokens(recipe);
   if (longest > recipe.model.max_seq)
     fail_input(recipe.source + ": model.max_seq: " + std::to_string(recipe.model.max_seq) +

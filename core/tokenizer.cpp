@@ -29,7 +29,9 @@ class VectorIterator : public sentencepiece::SentenceIterator {
 // The special tokens are user-defined symbols: their letters ('<', 'e', 'o', 'a', ...) must
 // not become pieces of their own, so they are cut out of the training text.
 std::string without_specials(std::string text) {
-  for (const std::string& s : tok::all_specials()) {
+  std::vector<std::string> specials = tok::all_specials();
+  for (const std::string& s : tok::pair_specials()) specials.push_back(s);
+  for (const std::string& s : specials) {
     for (size_t at = text.find(s); at != std::string::npos; at = text.find(s, at)) text.erase(at, s.size());
   }
   return text;
@@ -48,6 +50,11 @@ Tokenizer::Tokenizer(std::shared_ptr<const sentencepiece::SentencePieceProcessor
   pad_id_ = sp_->pad_id();
   unk_id_ = sp_->unk_id();
   for (const std::string& s : tok::all_specials()) special_ids_.push_back(sp_->PieceToId(s));
+  for (const std::string& s : tok::pair_specials()) {
+    const int id = sp_->PieceToId(s);
+    if (id == unk_id_) break;  // checked whole in from_serialized: all or none
+    pair_ids_.push_back(id);
+  }
 }
 
 Tokenizer Tokenizer::from_serialized(const std::string& serialized, const std::string& source) {
@@ -60,11 +67,18 @@ Tokenizer Tokenizer::from_serialized(const std::string& serialized, const std::s
     if (id == sp->unk_id() || sp->IsControl(id))
       fail_input(source + ": tokenizer model lacks the special token " + s);
   }
+  int pairs = 0;
+  for (const std::string& s : tok::pair_specials()) pairs += sp->PieceToId(s) != sp->unk_id();
+  if (pairs != 0 && pairs != static_cast<int>(tok::pair_specials().size()))
+    fail_input(source + ": tokenizer model has only some of the pairwise format's tokens");
   return Tokenizer(std::move(sp), serialized);
 }
 
 Tokenizer Tokenizer::train(const std::vector<std::string>& corpus, int vocab_size,
-                           const std::string& model_path) {
+                           const std::string& model_path, bool pairs) {
+  std::vector<std::string> specials = tok::all_specials();
+  if (pairs)
+    for (const std::string& s : tok::pair_specials()) specials.push_back(s);
   std::vector<std::string> lines;
   for (const std::string& text : corpus) {
     std::string t = without_specials(text);
@@ -79,7 +93,7 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& corpus, int vocab_siz
       {"use_all_vocab", "true"},
       {"vocab_size", "1000000"},
       {"character_coverage", "1.0"},
-      {"user_defined_symbols", join(tok::all_specials(), ",")},
+      {"user_defined_symbols", join(specials, ",")},
       {"split_digits", "true"},
       {"add_dummy_prefix", "false"},
       {"remove_extra_whitespaces", "false"},
@@ -101,8 +115,8 @@ Tokenizer Tokenizer::train(const std::vector<std::string>& corpus, int vocab_siz
   if (t.vocab_size() > vocab_size)
     fail_input("tokenizer.vocab_size " + std::to_string(vocab_size) + " is too small: this task needs " +
                std::to_string(t.vocab_size()) + " tokens (<pad>, <unk>, " +
-               std::to_string(tok::all_specials().size()) + " special tokens and " +
-               std::to_string(t.vocab_size() - 2 - static_cast<int>(tok::all_specials().size())) +
+               std::to_string(specials.size()) + " special tokens and " +
+               std::to_string(t.vocab_size() - 2 - static_cast<int>(specials.size())) +
                " characters)");
   fs::write_file_atomic(model_path, serialized);
   return t;
@@ -140,6 +154,14 @@ std::string Tokenizer::piece(int id) const {
 int Tokenizer::score_id(int k) const {
   check(k >= 0 && k < tok::kScoreLevels, "score token index " + std::to_string(k) + " outside 0..9");
   return special_ids_[4 + static_cast<size_t>(k)];
+}
+
+int Tokenizer::pair_id(int k) const {
+  if (!has_pairs())
+    fail_input("verify method tournament needs the pairwise format, which this run's tokenizer lacks: pretrain "
+               "with improve.verify.method=tournament (or an ensemble or sweep with it)");
+  check(k >= 0 && k < static_cast<int>(pair_ids_.size()), "pairwise token index " + std::to_string(k) + " out of range");
+  return pair_ids_[static_cast<size_t>(k)];
 }
 
 std::pair<std::vector<int>, std::vector<float>> Tokenizer::encode_example(const Example& e) const {

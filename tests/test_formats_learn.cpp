@@ -1,6 +1,8 @@
 // Each verification format is learnable: a small model pretrained for a few hundred steps on
 // one-digit addition judges held-out (prompt, candidate) pairs, half correct and half
-// realistic near misses, far better than chance, and solves the prompts greedily.
+// realistic near misses, far better than chance, and solves the prompts greedily. The
+// tournament's pairwise format is judged head to head: each candidate against one of the other
+// kind, in both orders.
 #include "test_paths.h"
 #include <nlohmann/json.hpp>
 
@@ -24,8 +26,10 @@ class FormatsLearn : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(FormatsLearn, SmallModelLearnsTheVerdict) {
   auto scratch = mg::testing::scratch_dir(std::string("fmt_") + GetParam());
-  std::string overrides = std::string(GetParam()) == "score" ? "improve.verify.method=score"
-                                                             : std::string("improve.verify.format=") + GetParam();
+  const std::string format = GetParam();
+  std::string overrides = format == "score"        ? "improve.verify.method=score"
+                          : format == "tournament" ? "improve.verify.method=tournament tokenizer.vocab_size=40"
+                                                   : "improve.verify.format=" + format;
   auto state = pretrain_with(overrides, scratch);
   EXPECT_GE(state["verdict_accuracy"].get<double>(), 0.8) << state.dump();
   EXPECT_GE(state["verdict_auroc"].get<double>(), 0.9) << state.dump();
@@ -33,4 +37,4 @@ TEST_P(FormatsLearn, SmallModelLearnsTheVerdict) {
   fs::remove_all(scratch);
 }
 
-INSTANTIATE_TEST_SUITE_P(EachFormat, FormatsLearn, ::testing::Values("direct", "cot", "score"));
+INSTANTIATE_TEST_SUITE_P(EachFormat, FormatsLearn, ::testing::Values("direct", "cot", "score", "tournament"));

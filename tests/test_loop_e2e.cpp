@@ -136,8 +136,10 @@ TEST_F(LoopE2E, PretrainResumesFromItsCheckpoint) {
 
 TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
   auto base = scratch / "base";
-  // Pretrained once with both verdict formats taught (mc cot and score), then forked per arm.
-  std::string common = " improve.verify.ensemble=[mc,score,consistency] improve.rounds=1";
+  // Pretrained once with every verdict format taught (mc cot, score, the tournament's pairs),
+  // then forked per arm.
+  std::string common = " improve.verify.ensemble=[mc,score,consistency,tournament] tokenizer.vocab_size=40"
+                       " improve.rounds=1";
   ASSERT_EQ(run_mindgap("pretrain " + micro_recipe() + " run.dir=" + base.string() +
                             " improve.verify.method=ensemble" + common, scratch).code, 0);
   struct Arm { const char* name; const char* overrides; };
@@ -146,6 +148,7 @@ TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
       {"score", "improve.verify.method=score"},
       {"consistency", "improve.verify.method=consistency"},
       {"equivalent", "improve.verify.method=equivalent"},
+      {"tournament", "improve.verify.method=tournament"},
       {"equivalent_rewrites", "improve.verify.method=equivalent improve.verify.rewrites=3"},
       {"equivalent_shifted", "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2"},
       {"equivalent_offset_by_model",

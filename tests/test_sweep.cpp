@@ -1,5 +1,5 @@
 // `mindgap sweep`: the least-squares fit, the shape syntax, the recipe's sweep checks, and a
-// micro sweep through the real binary (2 shapes x 2 steps x 4 methods): every row, FLOPs by
+// micro sweep through the real binary (2 shapes x 2 steps x 5 methods): every row, FLOPs by
 // hand, the same samples for every method, and a kill -9 resumed to the same bytes.
 #include "test_paths.h"
 #include <gtest/gtest.h>
@@ -143,13 +143,14 @@ class SweepE2E : public ::testing::Test {
     scratch = mg::testing::scratch_dir("sweep");
     recipe = scratch / "sweep.yaml";
     std::ofstream(recipe) << mg::fs::read_file(mg::testing::micro_recipe())
-                          << "sweep: {shapes: [1x16, 1x32], at_steps: [6, 12], methods: [mc-cot, consistency, none, oracle]}\n";
+                          << "sweep: {shapes: [1x16, 1x32], at_steps: [6, 12], methods: [mc-cot, consistency, tournament, none, oracle]}\n";
   }
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(scratch);
   }
   std::string sweep_args(const fs::path& dir) const {
-    return "sweep " + recipe.string() + " run.dir=" + dir.string();
+    // Room for the tournament's 5 pairwise tokens beside addition's 28.
+    return "sweep " + recipe.string() + " run.dir=" + dir.string() + " tokenizer.vocab_size=40";
   }
   fs::path scratch, recipe;
 };
@@ -179,8 +180,8 @@ TEST_F(SweepE2E, MicroSweepMeasuresEveryPointOnTheSameSamplesAndResumesToTheSame
   ASSERT_EQ(res.code, 0) << res.err;
 
   const auto rows = read_jsonl(a / "sweep.jsonl");
-  ASSERT_EQ(rows.size(), 16u);  // 2 shapes x 2 steps x 4 methods
-  const std::vector<std::string> methods = {"mc-cot", "consistency", "none", "oracle"};
+  ASSERT_EQ(rows.size(), 20u);  // 2 shapes x 2 steps x 5 methods
+  const std::vector<std::string> methods = {"mc-cot", "consistency", "tournament", "none", "oracle"};
   std::map<std::pair<std::string, int>, double> j_f;  // (shape, step) -> J(f) of the first method
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
@@ -215,7 +216,7 @@ TEST_F(SweepE2E, MicroSweepMeasuresEveryPointOnTheSameSamplesAndResumesToTheSame
   EXPECT_GT(rows[2]["flops"].get<double>(), rows[0]["flops"].get<double>());  // wider, more FLOPs per token
 
   const auto fits = read_jsonl(a / "sweep_fit.jsonl");
-  ASSERT_EQ(fits.size(), 4u);
+  ASSERT_EQ(fits.size(), 5u);
   EXPECT_EQ(fits[0]["method"], "mc-cot");
   EXPECT_EQ(fits[0]["points"], 4);
   EXPECT_NE(res.err.find("rel.gap"), std::string::npos) << res.err;

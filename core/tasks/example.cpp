@@ -15,4 +15,6 @@ std::vector<std::string> all_specials() {
   return out;
 }
 
+std::vector<std::string> pair_specials() { return {kVersus, kFirst, kSecond, kBoth, kNeither}; }
+
 }  // namespace mg::tok

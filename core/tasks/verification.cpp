@@ -50,6 +50,21 @@ Example verification_example(const Task& task, const Problem& p, const std::stri
   return e;
 }
 
+PairVerdict pair_verdict(const Task& task, const Problem& p, const std::string& first, const std::string& second) {
+  const bool a = task.grade(p.prompt, first), b = task.grade(p.prompt, second);
+  return a && b ? PairVerdict::Both : a ? PairVerdict::First : b ? PairVerdict::Second : PairVerdict::Neither;
+}
+
+std::string pair_prefix(const std::string& prompt, const std::string& first, const std::string& second) {
+  return prompt + tasks::strip_end_marker(first) + tok::kVersus + tasks::strip_end_marker(second) + tok::kVerify;
+}
+
+Example pair_example(const Task& task, const Problem& p, const std::string& first, const std::string& second,
+                     float verdict_weight) {
+  const auto verdict = static_cast<size_t>(pair_verdict(task, p, first, second));
+  return {{pair_prefix(p.prompt, first, second), 0.0f}, {tok::pair_specials()[verdict], verdict_weight}};
+}
+
 std::string example_text(const Example& e) {
   std::string s;
   for (const Segment& seg : e) s += seg.text;

@@ -5,6 +5,7 @@
 //   direct      "62+85=751<verify>" (0) | "<no>" (verdict_weight)
 //   cot         "62+85=751<verify>" (0) | "741" (1) | "<no>" (verdict_weight)
 //   score       "62+85=751<verify>" (0) | "<s6>" (verdict_weight)
+//   pair        "62+85=741<vs>751<verify>" (0) | "<second>" (verdict_weight)
 // In `cot` the model first re-derives the answer itself, then compares: the verdict is a
 // comparison of two strings it has just written, easier to learn than judging in one step.
 #include <string>
@@ -25,6 +26,16 @@ Example verification_example(const Task& task, const Problem& p, const std::stri
 // What the model is given when it verifies: prompt + candidate + kVerify (one trailing end
 // marker of the candidate is dropped, so raw decoded samples can be passed).
 std::string verification_prefix(const std::string& prompt, const std::string& candidate);
+
+// The pairwise format: which of two candidates is right, as the index of its token in
+// tok::pair_specials() (kFirst 1, kSecond 2, kBoth 3, kNeither 4; 0 is the separator).
+enum class PairVerdict { First = 1, Second = 2, Both = 3, Neither = 4 };
+PairVerdict pair_verdict(const Task& task, const Problem& p, const std::string& first, const std::string& second);
+// prompt + first + kVersus + second + kVerify (end markers dropped as above).
+std::string pair_prefix(const std::string& prompt, const std::string& first, const std::string& second);
+// The pairwise example of (first, second); the verdict is the exact grader's.
+Example pair_example(const Task& task, const Problem& p, const std::string& first, const std::string& second,
+                     float verdict_weight);
 
 // The cot derivation for a prompt: the canonical answer (the solved grid for sudoku).
 std::string cot_derivation(const Task& task, const Problem& p);

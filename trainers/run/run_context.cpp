@@ -45,7 +45,7 @@ void check_or_train_tokenizer(RunContext& ctx, bool create) {
     }
     auto tmp = path;
     tmp += ".tmp";
-    Tokenizer::train(corpus, ctx.recipe.tokenizer.vocab_size, tmp.string());
+    Tokenizer::train(corpus, ctx.recipe.tokenizer.vocab_size, tmp.string(), teaches_pairs(ctx.recipe));
     // The checksum first: a run killed before the rename retrains the same file here.
     set_manifest_entry(ctx.run.root, "tokenizer.model", sha256_file(tmp));
     std::filesystem::rename(tmp, path);

@@ -9,6 +9,7 @@
 #include "trainers/run/sample_io.h"
 #include "trainers/run/seeds.h"
 #include "trainers/verifiers/consistency.h"
+#include "trainers/verifiers/tournament.h"
 #include "trainers/verifiers/verdict.h"
 
 namespace mg {
@@ -44,6 +45,7 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
     case VerifyMethod::Equivalent:
       return equivalence_scores(model, tokenizer, prompts, samples, equivalent, device, check);
     case VerifyMethod::Peers: return peer_scores(prompts, samples, peers, device);
+    case VerifyMethod::Tournament: return tournament_scores(model, tokenizer, prompts, samples, device);
     case VerifyMethod::Mc:
     case VerifyMethod::Score: return model_scores(method);
     case VerifyMethod::Ensemble: break;

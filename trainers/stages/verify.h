@@ -5,6 +5,7 @@
 //   consistency share of the prompt's samples that give the same answer (majority vote; no verifier)
 //   equivalent  share of the answers to the task's equivalent prompts that agree (equivalence.h)
 //   peers       share of other runs' models' answers to the same prompt that agree (peer_vote.h)
+//   tournament  win rate in a round robin among the prompt's distinct answers (tournament.h)
 //   ensemble    the recipe's methods combined by mean or AND (minimum)
 #include <torch/torch.h>
 

@@ -5,6 +5,7 @@
 #include "core/auroc.h"
 #include "trainers/decode/answers.h"
 #include "trainers/run/seeds.h"
+#include "trainers/verifiers/tournament.h"
 #include "trainers/verifiers/verdict.h"
 
 namespace mg {
@@ -40,6 +41,31 @@ std::vector<T> shard(const std::vector<T>& items, const Communicator& comm) {
   return out;
 }
 
+// The tournament's verdict on held-out candidates: each candidate against one of the other kind
+// (a correct one against a near miss, a near miss against the answer), in both orders; its
+// score is its mean win (tournament.h).
+std::vector<double> head_to_head_scores(Gpt& model, const Tokenizer& tokenizer, const Task& task,
+                                        const std::vector<Problem>& problems, const std::vector<size_t>& which,
+                                        const std::vector<std::string>& candidates, const std::vector<bool>& truth,
+                                        uint64_t seed, const torch::Device& device) {
+  std::vector<std::string> prompts, firsts, seconds;
+  for (size_t r = 0; r < which.size(); ++r) {
+    const Problem& p = problems[which[r]];
+    const std::string opponent =
+        truth[r] ? task.wrong_answer(p, derive_seed(seed, SeedPurpose::EvalVerify, {which[r], 1})) : p.answer;
+    for (bool candidate_first : {true, false}) {
+      prompts.push_back(p.prompt);
+      firsts.push_back(candidate_first ? candidates[r] : opponent);
+      seconds.push_back(candidate_first ? opponent : candidates[r]);
+    }
+  }
+  const auto outcomes = pair_outcomes(model, tokenizer, prompts, firsts, seconds, device);
+  std::vector<double> scores;
+  for (size_t r = 0; r < outcomes.size(); r += 2)
+    scores.push_back(0.5 * (win_of_first(outcomes[r]) + win_of_second(outcomes[r + 1])));
+  return scores;
+}
+
 }  // namespace
 
 double greedy_accuracy(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
@@ -70,8 +96,10 @@ VerdictEval verdict_eval(Gpt& model, const Tokenizer& tokenizer, const Task& tas
   req.method = verify_method(verify.method) == VerifyMethod::Score ? VerifyMethod::Score : VerifyMethod::Mc;
   req.format = verify.format;
   std::vector<bool> truth;
+  std::vector<size_t> which;  // this rank's problems
   for (size_t i = comm.rank(); i < problems.size(); i += comm.world_size()) {
     const auto& p = problems[i];
+    which.push_back(i);
     bool good = i % 2 == 0;
     req.prompts.push_back(p.prompt);
     req.candidates.push_back(good ? p.answer : task.wrong_answer(p, derive_seed(seed, SeedPurpose::EvalVerify, {i})));
@@ -79,7 +107,9 @@ VerdictEval verdict_eval(Gpt& model, const Tokenizer& tokenizer, const Task& tas
     req.max_derivation_tokens = std::max<int>(req.max_derivation_tokens, static_cast<int>(p.answer.size()) + 2);
   }
   if (!req.prompts.empty()) {
-    scores = verdict_scores(model, tokenizer, req, device);
+    scores = verify_method(verify.method) == VerifyMethod::Tournament
+                 ? head_to_head_scores(model, tokenizer, task, problems, which, req.candidates, truth, seed, device)
+                 : verdict_scores(model, tokenizer, req, device);
     for (bool t : truth) labels.push_back(t ? 1.0 : 0.0);
   }
   auto all_scores = gather_doubles(comm, scores), all_labels = gather_doubles(comm, labels);

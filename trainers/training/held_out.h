@@ -24,6 +24,8 @@ inline std::string difficulty_label(Range d) {
 double greedy_accuracy(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
                        Communicator& comm, const torch::Device& device);
 
+// With verify method tournament, a candidate's score is its mean win against one of the other
+// kind (the answer, or a near miss) played in both orders; otherwise the mc or score verdict.
 struct VerdictEval {
   double accuracy = 0;  // score > 0.5 agrees with the truth
   double auroc = 0.5;
