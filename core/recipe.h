@@ -236,30 +236,30 @@ inline VerifyConfig sweep_method_verify(VerifyConfig base, const std::string& na
 }
 // The pairwise format that verify method tournament reads (core/tasks/verification.h).
 inline constexpr const char* kPairFormat = "pair";
-// The verification formats pretraining (and distillation's replay) teaches: the verify format
-// unless only `score` or `tournament` is used (consistency needs no verifier, but the verdict
-// is still taught so that `mindgap gap` can compare methods on the same checkpoint), "score"
-// and "pair" when those are; then those the sweep's methods read that are not yet in the list.
+// The verdict formats a verify method reads: its format for mc, "score" for score, the pairwise
+// format for tournament (an ensemble: those of its methods). Empty for methods that read none.
+inline std::vector<std::string> formats_read(const VerifyConfig& v) {
+  std::vector<std::string> out;
+  if (verify_uses(v, VerifyMethod::Mc)) out.push_back(v.format);
+  if (verify_uses(v, VerifyMethod::Score)) out.push_back("score");
+  if (verify_uses(v, VerifyMethod::Tournament)) out.push_back(kPairFormat);
+  return out;
+}
+// The verification formats pretraining (and distillation's replay) teaches: those the verify
+// method reads, or its format when it reads none (consistency needs no verifier, but the
+// verdict is still taught so that `mindgap gap` can compare methods on the same checkpoint);
+// then those the sweep's methods read that are not yet in the list.
 inline std::vector<std::string> trained_verify_formats(const Recipe& recipe) {
   std::vector<std::string> formats;
-  auto add = [&formats](const VerifyConfig& v) {
-    auto put = [&formats](const std::string& f) {
+  auto put = [&formats](const std::vector<std::string>& fs) {
+    for (const auto& f : fs)
       if (std::find(formats.begin(), formats.end(), f) == formats.end()) formats.push_back(f);
-    };
-    const bool score = verify_uses(v, VerifyMethod::Score), pair = verify_uses(v, VerifyMethod::Tournament);
-    if (verify_uses(v, VerifyMethod::Mc) || (!score && !pair)) put(v.format);
-    if (score) put("score");
-    if (pair) put(kPairFormat);
   };
-  add(recipe.improve.verify);
-  for (const auto& m : recipe.sweep.methods) {
-    const VerifyConfig v = sweep_method_verify(recipe.improve.verify, m);
-    // consistency and the control arms read no verdict: they add nothing to what is taught.
-    if (sweep_control_arm(m)) continue;
-    if (verify_uses(v, VerifyMethod::Mc) || verify_uses(v, VerifyMethod::Score) ||
-        verify_uses(v, VerifyMethod::Tournament))
-      add(v);
-  }
+  const auto& verify = recipe.improve.verify;
+  put(formats_read(verify).empty() ? std::vector<std::string>{verify.format} : formats_read(verify));
+  // consistency and the control arms read no verdict: they add nothing to what is taught.
+  for (const auto& m : recipe.sweep.methods)
+    if (!sweep_control_arm(m)) put(formats_read(sweep_method_verify(verify, m)));
   return formats;
 }
 // Whether a run's tokenizer needs the pairwise format's tokens.

@@ -5,7 +5,7 @@
 // and each method of sweep.methods verifies the same samples, giving the offline gap as
 // `mindgap gap --round 0` measures it. Output in run.dir:
 //   <shape>/            the shape's own run directory (round-0000, snapshots/, its points)
-//   sweep.jsonl         a row per shape × step × method, by shape, step, method
+//   sweep.jsonl         a row per shape × step × method, by method, then shape and step as listed
 //   sweep_fit.jsonl     per method, the least-squares line of relative gap on log10 FLOPs
 //   sweep.png           relative gap against pretraining FLOPs, one line per method, fits drawn
 // A point is measured once and stored (<shape>/points/step-<s>.json): a killed sweep started

@@ -16,6 +16,7 @@
 #include "core/safetensors.h"
 #include "models/hf_weights.h"
 #include "tools/cli/commands.h"
+#include "tools/cli/run_args.h"
 #include "trainers/decode/answers.h"
 #include "trainers/run/curriculum.h"
 #include "trainers/run/hf_export.h"
@@ -31,36 +32,6 @@
 #include "trainers/training/held_out.h"
 
 namespace mg::cli {
-namespace {
-
-struct RunArgs {
-  std::string dir;
-  int round = -1;  // -1: the newest good round
-  std::vector<std::string> overrides;
-};
-
-std::shared_ptr<RunArgs> add_run_args(CLI::App* sub) {
-  auto a = std::make_shared<RunArgs>();
-  sub->add_option("run_dir", a->dir, "run directory")->required();
-  sub->add_option("--round", a->round, "round to use (default: the newest complete one)");
-  sub->add_option("overrides", a->overrides, "key=value recipe overrides (e.g. improve.verify.method=consistency)");
-  return a;
-}
-
-// Opens the run and loads the chosen round's weights.
-std::pair<RunContext, Gpt> open_round(RunArgs& a) {
-  RunContext ctx = open_existing_run(a.dir, a.overrides);
-  int latest = latest_good_round(ctx.run);
-  if (latest < 0) fail_input(a.dir + ": no complete round to read");
-  if (a.round < 0) a.round = latest;
-  if (a.round > latest) fail_input(a.dir + ": round " + std::to_string(a.round) + " is not complete (newest: " +
-                                   std::to_string(latest) + ")");
-  Gpt model = make_model(ctx);
-  load_round_weights(ctx, a.round, model);
-  return {std::move(ctx), model};
-}
-
-}  // namespace
 
 Action add_eval(CLI::App& app) {
   auto* sub = app.add_subcommand("eval", "held-out accuracy and verdict quality of a checkpoint");

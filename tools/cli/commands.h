@@ -22,5 +22,6 @@ Action add_slices(CLI::App& app);
 Action add_compare(CLI::App& app);
 Action add_recipe(CLI::App& app);
 Action add_sweep(CLI::App& app);
+Action add_testtime(CLI::App& app);
 
 }  // namespace mg::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   add(mg::cli::add_compare);
   add(mg::cli::add_recipe);
   add(mg::cli::add_sweep);
+  add(mg::cli::add_testtime);
   // CLI11 reads an unknown first word as a stray argument and says "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
     std::string names;

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Draws a test-time curve from `mindgap testtime`'s rows.
+
+usage: plot_testtime.py --out testtime.png TESTTIME.jsonl
+
+Each row has "method", "n" and "accuracy": the held-out accuracy of the answer the method
+picks among n samples. One line per method against n on a log2 axis; `none` (a random one of
+the n) and `oracle` (pass@n) are drawn dashed, as the floor and the ceiling.
+Exit codes: 0 drawn, 2 bad arguments or no rows, 3 matplotlib missing.
+"""
+import argparse
+import json
+import sys
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("rows")
+    args = parser.parse_args()
+    try:
+        with open(args.rows, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError) as e:
+        print("plot_testtime: " + str(e), file=sys.stderr)
+        return 2
+    if not rows:
+        print("plot_testtime: no rows in " + args.rows, file=sys.stderr)
+        return 2
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # no display on a training machine
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("plot_testtime: matplotlib is not installed for " + sys.executable, file=sys.stderr)
+        return 3
+    methods = []
+    for r in rows:
+        if r["method"] not in methods:
+            methods.append(r["method"])
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for i, m in enumerate(methods):
+        pts = sorted((r["n"], r["accuracy"]) for r in rows if r["method"] == m)
+        control = m in ("none", "oracle")
+        label = {"none": "none (a random sample)", "oracle": "oracle (pass@N)"}.get(m, m)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, lw=1.2,
+                ls="--" if control else "-", color="grey" if m == "none" else "black" if m == "oracle" else "C%d" % i,
+                label=label)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("N (samples per prompt)")
+    ax.set_ylabel("held-out accuracy of the answer picked")
+    ax.set_title("best-of-N by self-verification (round %d)" % rows[0].get("round", 0))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=110)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
