@@ -151,6 +151,10 @@ struct ImproveConfig {
   FilterConfig filter;
   DistillConfig distill;
   int pass_k = 8;                               // k of pass@k (at most samples_per_prompt)
+  // pass@k of each round's model on held-out prompts, for each k, from max(k) samples per
+  // prompt drawn for this measurement only (never trained on); empty: not measured.
+  std::vector<int> pass_at;
+  int pass_at_prompts = 128;
   double stop_when_relative_gap_below = -1.0e9; // effectively off unless set
 };
 

@@ -184,7 +184,7 @@ void visit_recipe(Recipe& r, V& v) {
             custom<double>("≥ 0", [](const double& g) { return g >= 0 ? "" : "must be >= 0 (above 1: off)"; }),
             "stop at the first eval whose held-out greedy accuracy reaches this (above 1: off), so that seeds "
             "start from the same accuracy");
-    v.field("keep_at", p.keep_at, custom<std::vector<int>>("ascending steps ≥ 1", check_ascending_steps),
+    v.field("keep_at", p.keep_at, custom<std::vector<int>>("ascending steps ≥ 1", check_ascending_positive),
             "steps after which the weights are also kept in <run.dir>/snapshots/ (a sweep's points); each at most "
             "pretrain.steps, and pretrain.stop_at_greedy off");
   });
@@ -270,6 +270,10 @@ void visit_recipe(Recipe& r, V& v) {
               "a round whose distillation loss ends above this multiple of where it began is not committed (0: off)");
     });
     v.field("pass_k", i.pass_k, at_least(1), "k of pass@k; at most samples_per_prompt");
+    v.field("pass_at", i.pass_at, custom<std::vector<int>>("ascending k ≥ 1", check_ascending_positive),
+            "pass@k of each round's model (round-0000 included) on held-out prompts for each k, from max(k) "
+            "samples per prompt drawn for the measurement only (e.g. [1, 4, 16, 64]); empty: off");
+    v.field("pass_at_prompts", i.pass_at_prompts, between(1, 100000), "held-out prompts of improve.pass_at");
     v.field("stop_when_relative_gap_below", i.stop_when_relative_gap_below,
             "end the loop when a round's relative gap falls below this (the gap has saturated); may change on "
             "resume");
@@ -278,7 +282,7 @@ void visit_recipe(Recipe& r, V& v) {
     auto& s = r.sweep;
     v.field("shapes", s.shapes, custom<std::vector<std::string>>("`<n_layer>x<d_model>[x<n_head>]`", check_sweep_shapes),
             "mindgap sweep: the model shapes, each pretrained once (n_head: model.n_head unless given)");
-    v.field("at_steps", s.at_steps, custom<std::vector<int>>("ascending steps ≥ 1", check_ascending_steps),
+    v.field("at_steps", s.at_steps, custom<std::vector<int>>("ascending steps ≥ 1", check_ascending_positive),
             "mindgap sweep: the pretraining steps at which every shape's gap is measured");
     v.field("methods", s.methods, each_of(sweep_method_names()),
             "mindgap sweep: the verify methods measured on the same samples at every point (mc-direct: mc in "

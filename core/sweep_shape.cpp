@@ -52,9 +52,9 @@ std::string check_sweep_shapes(const std::vector<std::string>& shapes) {
   return "";
 }
 
-std::string check_ascending_steps(const std::vector<int>& steps) {
+std::string check_ascending_positive(const std::vector<int>& steps) {
   for (size_t i = 0; i < steps.size(); ++i) {
-    if (steps[i] < 1) return "steps must be >= 1, got " + std::to_string(steps[i]);
+    if (steps[i] < 1) return "every entry must be >= 1, got " + std::to_string(steps[i]);
     if (i > 0 && steps[i] <= steps[i - 1]) return "must be strictly ascending";
   }
   return "";

@@ -20,6 +20,6 @@ std::optional<SweepShape> parse_sweep_shape(const std::string& text, int default
 std::string check_sweep_shapes(const std::vector<std::string>& shapes);
 
 // "" when `steps` is strictly ascending and every entry is >= 1, else the problem.
-std::string check_ascending_steps(const std::vector<int>& steps);
+std::string check_ascending_positive(const std::vector<int>& steps);
 
 }  // namespace mg

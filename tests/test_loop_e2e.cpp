@@ -611,3 +611,36 @@ TEST_F(LoopE2E, CorruptNewestRoundFallsBackAndOfflineCommandsWork) {
   res = run_mindgap("eval " + run.string(), scratch);
   EXPECT_EQ(res.code, 0) << res.err;
 }
+
+// improve.pass_at: pass@k of round-0000 and of every round's model on held-out prompts, from
+// samples drawn for the measurement only: the weights are those of a run that measures none.
+TEST_F(LoopE2E, PassAtIsMeasuredPerRoundAndNeverTrainedOn) {
+  const std::string recipe = mg::test::source_dir() + "/tests/data/learn_formats.yaml";
+  const std::string common = " pretrain.steps=300 improve.rounds=2 improve.prompts_per_round=16"
+                             " improve.samples_per_prompt=4 improve.pass_k=4 improve.distill.steps=5"
+                             " improve.distill.batch=16";
+  const fs::path measured = scratch / "measured", plain = scratch / "plain";
+  auto res = run_mindgap("run " + recipe + " run.dir=" + measured.string() + common +
+                             " improve.pass_at=[1,4,16] improve.pass_at_prompts=24", scratch);
+  ASSERT_EQ(res.code, 0) << res.err;
+  ASSERT_EQ(run_mindgap("run " + recipe + " run.dir=" + plain.string() + common, scratch).code, 0);
+  std::vector<nlohmann::json> measures;
+  for (const auto& r : mg::read_metrics(measured / "metrics.jsonl"))
+    if (r.contains("pass_at")) measures.push_back(r);
+  ASSERT_EQ(measures.size(), 3u);  // pretraining's final eval, rounds 1 and 2
+  EXPECT_EQ(measures[0]["kind"], "eval");
+  for (const auto& m : measures) {
+    const auto& p = m["pass_at"];
+    ASSERT_EQ(p.size(), 3u) << m.dump();
+    EXPECT_GT(p["1"].get<double>(), 0.0) << m.dump();
+    EXPECT_LE(p["1"].get<double>(), p["4"].get<double>()) << m.dump();
+    EXPECT_LE(p["4"].get<double>(), p["16"].get<double>()) << m.dump();
+    EXPECT_LE(p["16"].get<double>(), 1.0) << m.dump();
+  }
+  auto state = nlohmann::json::parse(mg::fs::read_file(measured / "round-0000" / "state.json"));
+  EXPECT_EQ(state["pass_at"], measures[0]["pass_at"]);
+  for (const char* round : {"round-0000", "round-0002"})
+    EXPECT_EQ(mg::fs::read_file(measured / round / "model.safetensors"), mg::fs::read_file(plain / round / "model.safetensors"))
+        << round << ": the measurement's samples changed the training";
+  for (const auto& r : mg::read_metrics(plain / "metrics.jsonl")) EXPECT_FALSE(r.contains("pass_at"));
+}

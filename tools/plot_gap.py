@@ -11,6 +11,8 @@ of the kept samples); right panel: the GV-gap J_filtered - J_f. One colour per r
 the control arms `none` and `oracle` are labelled as controls. A study (several runs per arm,
 e.g. one per seed) is drawn per arm instead: the mean over its runs, with a band from the
 lowest to the highest run, so that a dozen runs stay readable.
+With improve.pass_at set, a third panel: pass@k per round for each k (round 0 from
+pretraining's final eval row), the diversity the rounds keep or lose.
 Exit codes: 0 drawn, 2 bad arguments or no round records, 3 matplotlib missing.
 """
 import argparse
@@ -75,6 +77,32 @@ def collect(run_dirs):
     return out
 
 
+def collect_pass_at(run_dirs):
+    """{(run name, arm label): {round: {k: pass@k}}}; round 0 from pretraining's final eval row
+    (it belongs to every arm of the run)."""
+    out = {}
+    for run in run_dirs:
+        path = os.path.join(run, "metrics.jsonl")
+        if not os.path.exists(path):
+            continue
+        name = os.path.basename(os.path.normpath(run))
+        base, rounds = None, {}
+        for rec in read_records(path):
+            p = rec.get("pass_at")
+            if not isinstance(p, dict):
+                continue
+            if rec.get("kind") == "eval" and rec.get("final"):
+                base = p
+            elif rec.get("kind") == "round" and isinstance(rec.get("round"), int):
+                arm = str(rec.get("arm", "?"))
+                rounds.setdefault(CONTROL_ARMS.get(arm, arm), {})[rec["round"]] = p
+        for arm, by_round in rounds.items():
+            if base is not None:
+                by_round.setdefault(0, base)
+            out[(name, arm)] = by_round
+    return out
+
+
 def per_run_lines(runs):
     """One line set per run: {label: {metric: (rounds, values)}}."""
     several = len({name for name, _, _ in runs}) > 1
@@ -136,7 +164,10 @@ def main():
     study = len(runs) > 4 and len(set(arms)) < len(arms)
     lines = per_arm_lines(runs) if study else per_run_lines(runs)
     styles = {"greedy": "-o", "J_f": "--s", "J_filtered": ":^"}
-    fig, (ax_acc, ax_gap) = plt.subplots(1, 2, figsize=(12, 4.5 + 0.25 * len(lines)))
+    pass_at = collect_pass_at(args.runs)
+    panels = 3 if pass_at else 2
+    fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5 + 0.25 * len(lines)))
+    ax_acc, ax_gap = axes[0], axes[1]
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, metrics) in enumerate(sorted(lines.items())):
         colour = colours[i % len(colours)]
@@ -161,7 +192,25 @@ def main():
     ax_gap.axhline(0.0, color="grey", linewidth=0.8)
     ax_gap.grid(alpha=0.3)
     ax_gap.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
-    for ax in (ax_acc, ax_gap):
+    if pass_at:
+        ax_pass = axes[2]
+        several = len({name for name, _ in pass_at}) > 1
+        markers = "os^vDx*+"
+        for i, ((name, arm), by_round) in enumerate(sorted(pass_at.items())):
+            colour = colours[i % len(colours)]
+            ks = sorted({int(k) for p in by_round.values() for k in p})
+            for j, k in enumerate(ks):
+                rounds = sorted(r for r in by_round if str(k) in by_round[r])
+                ax_pass.plot(rounds, [by_round[r][str(k)] for r in rounds], "-" + markers[j % len(markers)],
+                             color=colour, alpha=1.0 - 0.6 * j / max(1, len(ks)),
+                             label=f"{name}: {arm}: pass@{k}" if several else f"{arm}: pass@{k}")
+        ax_pass.set_title("pass@k on held-out prompts per round")
+        ax_pass.set_xlabel("round")
+        ax_pass.set_ylabel("pass@k")
+        ax_pass.set_ylim(-0.02, 1.02)
+        ax_pass.grid(alpha=0.3)
+        ax_pass.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=1)
+    for ax in axes:
         ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     out_dir = os.path.dirname(os.path.abspath(args.out))

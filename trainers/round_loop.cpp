@@ -74,6 +74,7 @@ nlohmann::json run_one_round(RunContext& ctx, int index) {
   nlohmann::json record = store.timed("eval", [&] {
     auto r = round_record(ctx, round, gap, kept, verified, distilled);
     r["greedy"] = held_out_accuracy(ctx, model, index);
+    if (const nlohmann::json p = pass_at_record(ctx, model, index); !p.is_null()) r["pass_at"] = p;
     return r;
   });
   store.seconds()["round"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

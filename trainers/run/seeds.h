@@ -12,7 +12,7 @@ namespace mg {
 enum class SeedPurpose : uint64_t {
   PretrainData = 1, EvalPrompts = 2, EvalVerify = 3, RoundPrompts = 4, Sampling = 5,
   DistillData = 6, Replay = 7, TorchInit = 8, Candidate = 9, Tokenizer = 10, EquivalentSampling = 11,
-  PeerSampling = 12,
+  PeerSampling = 12, PassAt = 13,
 };
 
 inline uint64_t derive_seed(uint64_t seed, SeedPurpose purpose, std::initializer_list<uint64_t> parts = {}) {

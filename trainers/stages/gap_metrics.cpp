@@ -17,15 +17,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace
 
-double pass_at_k(int n, int c, int k) {
-  check(k >= 1 && n >= k && c >= 0 && c <= n, "pass_at_k: need 1 <= k <= n and 0 <= c <= n");
-  if (n - c < k) return 1.0;  // every k-subset holds a correct sample
-  // C(n-c, k) / C(n, k) = prod_{i = n-c+1}^{n} (1 - k / i): no factorials, no overflow.
-  double all_wrong = 1.0;
-  for (int i = n - c + 1; i <= n; ++i) all_wrong *= 1.0 - static_cast<double>(k) / i;
-  return 1.0 - all_wrong;
-}
-
 GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k) {
   if (k < 1) fail_input("pass@k: k must be >= 1, got " + std::to_string(k));
   std::map<std::pair<int, int>, const ScoredSample*> by_key;

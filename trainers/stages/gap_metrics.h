@@ -3,9 +3,11 @@
 // better the verifier-filtered samples are than the raw ones, how diverse the raw samples
 // are (pass@k), and how well the score ranks right above wrong answers (AUROC).
 #include <nlohmann/json.hpp>
+
 #include <vector>
 
 #include "core/auroc.h"
+#include "core/pass_at_k.h"
 #include "core/recipe.h"
 #include "trainers/run/scored_sample.h"
 
@@ -34,8 +36,6 @@ struct GapMetrics {
 // Every prompt needs at least k samples (fail_input otherwise).
 GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k);
 
-// Unbiased pass@k of one prompt with n samples of which c are correct: 1 - C(n-c, k) / C(n, k).
-double pass_at_k(int n, int c, int k);
 
 nlohmann::json to_json(const GapMetrics& m);
 

@@ -3,7 +3,9 @@
 #include <cstring>
 
 #include "core/auroc.h"
+#include "core/pass_at_k.h"
 #include "trainers/decode/answers.h"
+#include "trainers/run/curriculum.h"
 #include "trainers/run/seeds.h"
 #include "trainers/verifiers/tournament.h"
 #include "trainers/verifiers/verdict.h"
@@ -86,6 +88,55 @@ double greedy_accuracy(Gpt& model, const Tokenizer& tokenizer, const Task& task,
   auto counts = torch::tensor({correct, static_cast<double>(mine.size())}, torch::kFloat64);
   comm.all_reduce_sum(counts);
   return counts[1].item<double>() > 0 ? counts[0].item<double>() / counts[1].item<double>() : 0.0;
+}
+
+std::vector<double> pass_at(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
+                            const std::vector<int>& ks, const SamplingConfig& sampling, uint64_t seed,
+                            Communicator& comm, const torch::Device& device) {
+  check(!ks.empty(), "pass_at: no k");
+  GenerateRequest req;
+  std::vector<size_t> mine;
+  for (size_t i = comm.rank(); i < problems.size(); i += comm.world_size()) {
+    mine.push_back(i);
+    req.prompts.push_back(problems[i].prompt);
+    req.prompt_ids.push_back(i);
+  }
+  req.samples = ks.back();
+  req.sampling = sampling;
+  req.seed = seed;
+  int longest = 0;
+  for (const auto& p : problems) longest = std::max(longest, static_cast<int>(p.answer.size()));
+  req.max_new_tokens = longest + 2;
+  // Sums over this rank's prompts, then over the ranks: one per k, and the prompt count.
+  std::vector<double> sums(ks.size() + 1, 0.0);
+  if (!mine.empty()) {
+    const auto answers = generate_answers(model, tokenizer, req, device);
+    for (size_t r = 0; r < mine.size(); ++r) {
+      int correct = 0;
+      for (const auto& a : answers[r]) correct += task.grade(problems[mine[r]].prompt, a) ? 1 : 0;
+      for (size_t j = 0; j < ks.size(); ++j) sums[j] += pass_at_k(req.samples, correct, ks[j]);
+    }
+    sums.back() = static_cast<double>(mine.size());
+  }
+  auto total = torch::tensor(sums, torch::kFloat64);
+  comm.all_reduce_sum(total);
+  std::vector<double> out(ks.size());
+  const double n = total[static_cast<int64_t>(ks.size())].item<double>();
+  for (size_t j = 0; j < ks.size(); ++j) out[j] = n > 0 ? total[static_cast<int64_t>(j)].item<double>() / n : 0.0;
+  return out;
+}
+
+nlohmann::json pass_at_record(RunContext& ctx, Gpt& model, int round) {
+  const auto& ks = ctx.recipe.improve.pass_at;
+  if (ks.empty()) return nullptr;
+  const Range d = round_difficulty(ctx, round);
+  const auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.improve.pass_at_prompts);
+  const auto values = pass_at(model, *ctx.tokenizer, *ctx.task, problems, ks, ctx.recipe.improve.sampling,
+                              derive_seed(ctx.recipe.run.seed, SeedPurpose::PassAt, {static_cast<uint64_t>(round)}),
+                              *ctx.comm, ctx.device);
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t j = 0; j < ks.size(); ++j) out[std::to_string(ks[j])] = values[j];
+  return out;
 }
 
 VerdictEval verdict_eval(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,

@@ -3,6 +3,7 @@
 // verdict accuracy / AUROC on held-out verification examples (half correct, half near-miss),
 // and the AUROC of the self-verification score on the model's own samples. Work is sharded by
 // rank and the counts are combined, so every rank returns the same numbers.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "core/distributed/communicator.h"
@@ -10,6 +11,7 @@
 #include "core/tasks/task.h"
 #include "core/tokenizer.h"
 #include "models/gpt.h"
+#include "trainers/run/run_context.h"
 
 namespace mg {
 
@@ -32,6 +34,18 @@ struct VerdictEval {
 };
 VerdictEval verdict_eval(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
                          const VerifyConfig& verify, uint64_t seed, Communicator& comm, const torch::Device& device);
+
+// pass@k for each k of `ks` (ascending) on `problems`: max(ks) samples per prompt drawn with
+// `sampling` from `seed` for this measurement only, the unbiased estimator averaged over the
+// prompts (the same numbers on every rank).
+std::vector<double> pass_at(Gpt& model, const Tokenizer& tokenizer, const Task& task, const std::vector<Problem>& problems,
+                            const std::vector<int>& ks, const SamplingConfig& sampling, uint64_t seed,
+                            Communicator& comm, const torch::Device& device);
+
+// improve.pass_at of round `round`'s model as a record, {"<k>": pass@k, ...}, on
+// improve.pass_at_prompts held-out prompts at the round's difficulty; null when the recipe
+// measures none. Seeded by the round: a resumed round measures the same.
+nlohmann::json pass_at_record(RunContext& ctx, Gpt& model, int round);
 
 // Gathers a vector of doubles from every rank, in rank order.
 std::vector<double> gather_doubles(Communicator& comm, const std::vector<double>& mine);

@@ -163,8 +163,10 @@ PretrainSummary pretrain(RunContext& ctx) {
                           {"world_size", ctx.comm->world_size()}, {"parameters", model->num_parameters()},
                           {"nonfinite_skipped", skipped},
                           {"numerics", numerics_here(ctx.device, ctx.recipe.run.threads)}};
-  ctx.metrics->write({{"kind", "eval"}, {"step", steps_done}, {"greedy", s.greedy}, {"verdict_acc", s.verdict_accuracy},
-                      {"verdict_auroc", s.verdict_auroc}, {"seconds", train_secs}, {"flops", flops}, {"final", true}});
+  nlohmann::json final_eval = {{"kind", "eval"}, {"step", steps_done}, {"greedy", s.greedy}, {"verdict_acc", s.verdict_accuracy},
+                               {"verdict_auroc", s.verdict_auroc}, {"seconds", train_secs}, {"flops", flops}, {"final", true}};
+  if (const nlohmann::json p = pass_at_record(ctx, model, 0); !p.is_null()) state["pass_at"] = final_eval["pass_at"] = p;
+  ctx.metrics->write(final_eval);
   log::info("pretrained in " + std::to_string(static_cast<int>(train_secs)) + " s: greedy " + std::to_string(s.greedy) +
             ", verdict accuracy " + std::to_string(s.verdict_accuracy) + ", verdict AUROC " +
             std::to_string(s.verdict_auroc));
