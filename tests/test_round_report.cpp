@@ -33,3 +33,12 @@ TEST(RoundReport, ShowsArmsGapsAndNulls) {
   EXPECT_NE(table.find("3:0.40  +40 adopted (0.975 right)"), std::string::npos) << table;
   EXPECT_NE(table.find("+0 adopted (- right)"), std::string::npos) << table;
 }
+
+TEST(RoundReport, PassAtFollowsInOrderOfK) {
+  nlohmann::json r = {{"run", "s1"}, {"round", 2}, {"arm", "consistency/threshold"}, {"J_f", 0.9}, {"kept", 3},
+                      {"greedy", {{"1-2", 0.95}}}, {"pass_at", {{"16", 0.99}, {"1", 0.9}, {"4", 0.97}}}};
+  const std::string table = mg::format_round_table({r});
+  EXPECT_NE(table.find("1-2:0.95  pass@1:0.90 pass@4:0.97 pass@16:0.99"), std::string::npos) << table;
+  r.erase("pass_at");
+  EXPECT_EQ(mg::format_round_table({r}).find("pass@"), std::string::npos);
+}

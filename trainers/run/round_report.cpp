@@ -1,6 +1,10 @@
 #include "trainers/run/round_report.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <utility>
+#include <vector>
 
 namespace mg {
 
@@ -32,6 +36,13 @@ std::string format_round_table(const std::vector<nlohmann::json>& records) {
     if (r.contains("greedy") && r["greedy"].is_object())
       for (const auto& [k, v] : r["greedy"].items())
         greedy += k + ":" + table_cell(r["greedy"], k.c_str(), "%.2f") + " ";
+    // improve.pass_at: the held-out pass@k of the round's model, by k.
+    if (r.contains("pass_at") && r["pass_at"].is_object()) {
+      std::vector<std::pair<int, std::string>> ks;
+      for (const auto& [k, v] : r["pass_at"].items()) ks.emplace_back(std::atoi(k.c_str()), k);
+      std::sort(ks.begin(), ks.end());
+      for (const auto& [n, k] : ks) greedy += " pass@" + k + ":" + table_cell(r["pass_at"], k.c_str(), "%.2f");
+    }
     // filter.adopt: the check's answers trained on beside the kept samples (not in `kept`).
     if (r.contains("adopted") && r["adopted"].is_number())
       greedy += " +" + std::to_string(r["adopted"].get<int>()) + " adopted (" +
