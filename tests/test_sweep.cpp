@@ -16,6 +16,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
+#include "core/metrics.h"
 #include "core/linear_fit.h"
 #include "core/recipe.h"
 #include "core/sweep_shape.h"
@@ -26,14 +27,6 @@ namespace fs = std::filesystem;
 using mg::testing::run_mindgap;
 
 namespace {
-
-std::vector<nlohmann::json> read_jsonl(const fs::path& path) {
-  std::vector<nlohmann::json> rows;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  return rows;
-}
 
 std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   try {
@@ -179,7 +172,7 @@ TEST_F(SweepE2E, MicroSweepMeasuresEveryPointOnTheSameSamplesAndResumesToTheSame
   const auto took = std::chrono::steady_clock::now() - started;
   ASSERT_EQ(res.code, 0) << res.err;
 
-  const auto rows = read_jsonl(a / "sweep.jsonl");
+  const auto rows = mg::read_metrics(a / "sweep.jsonl");
   ASSERT_EQ(rows.size(), 20u);  // 2 shapes x 2 steps x 5 methods
   const std::vector<std::string> methods = {"mc-cot", "consistency", "tournament", "none", "oracle"};
   std::map<std::pair<std::string, int>, double> j_f;  // (shape, step) -> J(f) of the first method
@@ -215,7 +208,7 @@ TEST_F(SweepE2E, MicroSweepMeasuresEveryPointOnTheSameSamplesAndResumesToTheSame
   EXPECT_NEAR(rows[1]["tokens"].get<double>(), 2 * rows[0]["tokens"].get<double>(), 0.2 * rows[0]["tokens"].get<double>());
   EXPECT_GT(rows[2]["flops"].get<double>(), rows[0]["flops"].get<double>());  // wider, more FLOPs per token
 
-  const auto fits = read_jsonl(a / "sweep_fit.jsonl");
+  const auto fits = mg::read_metrics(a / "sweep_fit.jsonl");
   ASSERT_EQ(fits.size(), 5u);
   EXPECT_EQ(fits[0]["method"], "mc-cot");
   EXPECT_EQ(fits[0]["points"], 4);

@@ -9,20 +9,13 @@
 #include <map>
 
 #include "core/fs.h"
+#include "core/metrics.h"
 #include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;
 using mg::testing::run_mindgap;
 
 namespace {
-
-std::vector<nlohmann::json> read_jsonl(const fs::path& path) {
-  std::vector<nlohmann::json> rows;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  return rows;
-}
 
 class TestTime : public ::testing::Test {
  protected:
@@ -51,7 +44,7 @@ TEST_F(TestTime, EveryMethodAndNWithTheControlsBeside) {
   auto res = run_mindgap("testtime " + run.string() + " --best-of 1,2,4,8 --methods mc-direct,score,tournament --prompts 48",
                          scratch);
   ASSERT_EQ(res.code, 0) << res.err;
-  const auto rows = read_jsonl(run / "testtime-round-0000.jsonl");
+  const auto rows = mg::read_metrics(run / "testtime-round-0000.jsonl");
   const std::vector<std::string> methods = {"mc-direct", "score", "tournament", "none", "oracle"};
   ASSERT_EQ(rows.size(), methods.size() * 4);
   std::map<std::pair<std::string, int>, double> acc;
