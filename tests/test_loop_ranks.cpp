@@ -95,3 +95,18 @@ TEST(LoopRanks, TorchrunRanksKeepTheSameSetAsOne) {
   GTEST_SKIP() << "this build has no Gloo communicator or no torchrun was found (see docs/launching.md)";
 #endif
 }
+
+// A new run directory opened by two ranks at once: every rank checks it before rank 0 writes
+// anything. Rank 1 used to look while rank 0 was writing recipe.yaml, and the launch failed
+// now and then (more often with OMP_WAIT_POLICY exported, which starts the ranks closer together).
+TEST(LoopRanks, TwoRanksCreateAFreshRunDirectory) {
+  auto scratch = mg::testing::scratch_dir("ranks_fresh");
+  for (int i = 0; i < 3; ++i) {
+    const auto dir = scratch / ("run" + std::to_string(i));
+    auto res = run_mindgap("pretrain " + micro_recipe() + " pretrain.steps=4 run.dir=" + dir.string(), scratch,
+                           mpirun_env() + " -x OMP_WAIT_POLICY -x OMP_NUM_THREADS=1");
+    ASSERT_EQ(res.code, 0) << "launch " << i << ": " << res.err;
+    EXPECT_TRUE(fs::exists(dir / "round-0000" / "model.safetensors"));
+  }
+  if (!::testing::Test::HasFailure()) fs::remove_all(scratch);
+}

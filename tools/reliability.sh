@@ -224,6 +224,11 @@ if command -v mpirun >/dev/null; then
     for _ in $(seq 1200); do [ -f "$dir/round-0001.tmp/kept.jsonl" ] && break; sleep 0.1; done
     ranks=$(pgrep -d ' ' -P "$launcher" || true)  # the ranks: mpirun's children
     victim=${ranks##* }
+    if [ "$(wc -w <<<"$ranks")" != 2 ]; then  # the job did not get as far as the round
+      row "ranks under mpirun ($fault)" 1 0 "found $(wc -w <<<"$ranks") rank(s) under mpirun: $(tail -c 300 "$scratch/mpi_$fault.out" | tr '\n' ' ')"
+      kill -9 "$launcher" 2>/dev/null; wait "$launcher" 2>/dev/null
+      continue
+    fi
     t1=$(now)
     case $fault in
       kill) kill -9 "$victim" ;;
@@ -235,18 +240,37 @@ if command -v mpirun >/dev/null; then
     kill "$guard" 2>/dev/null; wait "$guard" 2>/dev/null
     took=$(python3 -c "print(round($(now) - $t1, 1))")
     [ "$fault" = stop ] && kill -CONT "$victim" 2>/dev/null
-    sleep 1
-    left=0
-    for p in $ranks; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+    # Ranks still running a few seconds after mpirun returned. A rank whose mpirun has exited
+    # is reparented and reaped a moment later: a zombie has ended and is not counted.
+    for _ in $(seq 50); do
+      left=0
+      for p in $ranks; do
+        state=$(ps -o stat= -p "$p" 2>/dev/null)
+        [ -n "$state" ] && [[ $state != Z* ]] && left=$((left + 1))
+      done
+      [ "$left" = 0 ] && break
+      sleep 0.1
+    done
     ok=0
     if [ "$rc" != 0 ] && [ "$left" = 0 ] && python3 -c "import sys; sys.exit(0 if $took < 60 else 1)"; then ok=1; fi
-    if [ "$fault" = term ] && ! grep -q "resumes" "$scratch/mpi_$fault.out"; then ok=0; fi
+    extra=""
+    if [ "$fault" = term ]; then
+      # mpirun, told to end the job, forwards the signal and then kills the ranks (its exit
+      # status is its own): what counts is that every rank stopped at a safe point, said so,
+      # and left a run directory that resumes.
+      said=$(grep -c "^stopped: SIGTERM: stopped in .*resumes" "$scratch/mpi_$fault.out")
+      "$bin" run "${micro[@]}" run.dir="$dir" improve.distill.steps=100000 run.dist_timeout_s=10 --check \
+        >"$scratch/mpi_check.out" 2>&1
+      check_rc=$?
+      [ "$said" = 2 ] && [ "$check_rc" = 0 ] || ok=0
+      extra="; ranks that said where they stopped: $said of 2; the run resumes (--check exit $check_rc)"
+    fi
     case $fault in
       kill) name="a rank killed (-9) under mpirun -np 2" ;;
       stop) name="a rank stuck (SIGSTOP) under mpirun -np 2" ;;
       term) name="SIGTERM to mpirun -np 2" ;;
     esac
-    row "$name" 1 "$ok" "job ended in ${took}s, exit $rc, $left rank(s) left"
+    row "$name" 1 "$ok" "job ended in ${took}s, exit $rc, $left rank(s) left$extra"
     for p in $ranks; do kill -9 "$p" 2>/dev/null; done
   done
 else

@@ -1,6 +1,8 @@
 // `mindgap run | pretrain | improve <recipe> [key=value ...]`: validate the recipe, open (or
 // resume) the run directory, then pretrain if round-0000 is missing and run the rounds.
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 
 #include "core/checkpoint.h"
 #include "core/errors.h"
@@ -45,18 +47,24 @@ Action add_recipe_command(CLI::App& app, const char* name, const char* help, Sta
     RunContext ctx = open_run(recipe, /*create=*/true, *from);
     log::info(std::string(existed ? "resuming " : "created ") + ctx.run.root.string() +
               (!existed && !from->empty() ? " from " + *from + "'s round-0000" : ""));
-    if (stages == Stages::RoundsOnly && latest_good_round(ctx.run) < 0)
-      fail_input(ctx.run.root.string() + ": no round-0000 to improve on: run `mindgap pretrain` first");
     // A rank that fails ends the whole job (no other rank is left waiting in a collective).
     try {
       run_or_abort(*ctx.comm, [&] {
+        if (stages == Stages::RoundsOnly && latest_good_round(ctx.run) < 0)
+          fail_input(ctx.run.root.string() + ": no round-0000 to improve on: run `mindgap pretrain` first");
         if (stages != Stages::RoundsOnly) pretrain(ctx);
         if (stages != Stages::PretrainOnly) run_rounds(ctx);
       });
     } catch (const Error& e) {
-      // A signal stops every rank at the same safe point: they leave MPI together, in order,
-      // so that each exits 130/143 rather than through MPI_Abort.
-      if (e.stopped()) ctx.comm.reset();
+      if (e.stopped() && ctx.comm->world_size() > 1) {
+        // A signal stops every rank at the same safe point: they leave MPI together, in order,
+        // so that each exits 130/143 rather than through MPI_Abort. Said first: when the
+        // signal went to mpirun, mpirun is ending the job and kills the ranks while they wait
+        // in MPI_Finalize for it, so the rank never gets back to main to say it.
+        std::cerr << "stopped: " << e.what() << std::endl;
+        ctx.comm.reset();
+        std::exit(e.exit_code());
+      }
       throw;
     }
     return 0;

@@ -1,6 +1,7 @@
 #include "trainers/run/run_context.h"
 
 #include <filesystem>
+#include <functional>
 
 #include "core/errors.h"
 #include "core/fs.h"
@@ -59,22 +60,6 @@ void check_or_train_tokenizer(RunContext& ctx, bool create) {
   }
 }
 
-void ensure_tokenizer(RunContext& ctx, bool create) {
-  bool ok = true;
-  std::string why;
-  if (ctx.writer()) {
-    try {
-      check_or_train_tokenizer(ctx, create);
-    } catch (const Error& e) {
-      if (ctx.comm->world_size() == 1) throw;
-      ok = false;
-      why = e.what();
-    }
-  }
-  ctx.comm->agree(ok, ok ? "checking the tokenizer" : why);
-  ctx.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(ctx.run.tokenizer().string()));
-}
-
 // A run carried on with other numerics than its last round's is still a right run, but not
 // the bit-identical continuation that a resume is elsewhere: say so once, naming the change.
 void warn_if_numerics_changed(const RunContext& ctx) {
@@ -95,26 +80,35 @@ void warn_if_numerics_changed(const RunContext& ctx) {
               "differently)");
 }
 
-// Rank 0 takes the run's lock before anything of the run is written; under mpirun every rank
-// learns of a refusal and fails with it, instead of waiting for a rank 0 that has left.
-void take_run_lock(RunContext& ctx) {
-  std::string refused;
-  if (ctx.writer()) {
+// Runs `step` on this rank where `here` is true. A failure on any rank becomes every rank's
+// error, with the failing rank's message and exit code, and the ranks leave MPI in order
+// first: an error unwinding past a live communicator would end the job with MPI_Abort (exit 1,
+// and a rank that did not fail would not say why).
+void on_ranks_together(RunContext& ctx, bool here, const std::function<void()>& step) {
+  if (ctx.comm->world_size() == 1) {
+    if (here) step();
+    return;
+  }
+  std::string failure;  // "<exit code> <message>"
+  if (here) {
     try {
-      inspect_run_dir(ctx.recipe);  // a directory that is refused anyway gets no lock file
-      ctx.lock = std::make_unique<RunLock>(ctx.recipe.run.dir);
+      step();
     } catch (const Error& e) {
-      refused = e.what();
+      failure = std::to_string(e.exit_code()) + " " + e.what();
+    } catch (const std::exception& e) {
+      failure = std::to_string(static_cast<int>(ErrorKind::Internal)) + " " + e.what();
     }
   }
-  if (ctx.comm->world_size() > 1) {
-    auto from_rank0 = ctx.comm->all_gather_bytes(refused)[0];
-    if (!ctx.writer() && !from_rank0.empty()) refused = "rank 0 could not open the run: " + from_rank0;
-    // Every rank fails here together: leave MPI in order (a communicator destroyed while the
-    // error unwinds would end the job with MPI_Abort and exit 1 instead of this error's 2).
-    if (!from_rank0.empty()) ctx.comm.reset();
+  const auto all = ctx.comm->all_gather_bytes(failure);
+  for (size_t r = 0; r < all.size(); ++r) {
+    if (all[r].empty()) continue;
+    const int me = ctx.comm->rank();
+    ctx.comm.reset();
+    const size_t space = all[r].find(' ');
+    const auto kind = static_cast<ErrorKind>(std::stoi(all[r].substr(0, space)));
+    const std::string message = all[r].substr(space + 1);
+    throw Error(kind, static_cast<int>(r) == me ? message : "rank " + std::to_string(r) + ": " + message);
   }
-  if (!refused.empty()) fail_input(refused);
 }
 
 }  // namespace
@@ -131,41 +125,37 @@ RunContext open_run(const Recipe& recipe, bool create, const std::string& from) 
   if (ctx.comm->world_size() > 1 && ctx.comm->rank() == 0)
     log::info(std::to_string(ctx.comm->world_size()) + " ranks launched by " + ranks.launcher + ", communicating over " +
               ctx.comm->backend());
-  if (create) take_run_lock(ctx);
-  // Every rank checks the directory before rank 0 changes anything; then all agree.
-  bool ok = true;
-  std::string why;
-  if (!from.empty()) {  // rank 0 copies; a failure there is every rank's error, not a hang
-    bool forked = true;
-    std::string fork_error;
-    try {
-      if (ctx.writer()) fork_from(recipe, from);
-    } catch (const Error& e) {
-      forked = false;
-      fork_error = e.what();
-    }
-    if (!forked && ctx.comm->world_size() == 1) fail_input(fork_error);
-    ctx.comm->agree(forked, forked ? "forking the run from " + from : fork_error);
-  }
-  try {
+  // Rank 0 takes the run's lock before anything of the run is written (a directory that is
+  // refused anyway gets no lock file); every rank learns of a refusal.
+  if (create)
+    on_ranks_together(ctx, ctx.writer(), [&] {
+      inspect_run_dir(recipe);
+      ctx.lock = std::make_unique<RunLock>(recipe.run.dir);
+    });
+  if (!from.empty()) on_ranks_together(ctx, ctx.writer(), [&] { fork_from(recipe, from); });
+  // Every rank checks the directory before rank 0 changes anything.
+  on_ranks_together(ctx, true, [&] {
     if (create) {
-      ctx.run = open_run_dir(recipe, ctx.writer());
+      ctx.run = open_run_dir(recipe, /*write=*/false);
     } else {  // reading a finished run, possibly with other verify/filter settings: no comparison
       ctx.run.root = recipe.run.dir;
       ctx.run.resumed = true;
       refuse_old_round_format(ctx.run);
     }
-  } catch (const Error& e) {
-    ok = false;
-    why = e.what();
-  }
-  if (!ok && ctx.comm->world_size() == 1) fail_input(why);
-  ctx.comm->agree(ok, ok ? "opening the run directory" : why);
-  if (create && ctx.writer()) warn_if_numerics_changed(ctx);
-  ctx.task = make_task(recipe.task);
-  // A reader never touches metrics.jsonl, not even to end a line a writer is still writing.
-  ctx.metrics = std::make_unique<MetricsLog>(ctx.run.metrics(), create && ctx.writer());
-  ensure_tokenizer(ctx, create);
+  });
+  on_ranks_together(ctx, true, [&] {
+    if (create && ctx.writer()) {
+      ctx.run = open_run_dir(recipe, /*write=*/true);
+      warn_if_numerics_changed(ctx);
+    }
+    ctx.task = make_task(recipe.task);
+    // A reader never touches metrics.jsonl, not even to end a line a writer is still writing.
+    ctx.metrics = std::make_unique<MetricsLog>(ctx.run.metrics(), create && ctx.writer());
+  });
+  on_ranks_together(ctx, ctx.writer(), [&] { check_or_train_tokenizer(ctx, create); });
+  on_ranks_together(ctx, true, [&] {
+    ctx.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(ctx.run.tokenizer().string()));
+  });
   return ctx;
 }
 
