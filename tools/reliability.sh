@@ -164,11 +164,13 @@ EOF
       ;;
       delete) rm -f "$work/$file" ;;
     esac
+    damaged_sum=$({ sha256sum <"$work/$file"; } 2>/dev/null || echo missing)
     "$bin" run "${micro[@]}" run.dir="$work" >"$scratch/damaged.out" 2>"$scratch/damaged.err"
     rc=$?
     warned=$(grep -ciE "checksum|corrupt|unusable|not a complete record|unfinished|mismatch|damaged" "$scratch/damaged.err")
-    # The run's result: the last round's weights. A damaged older round the resume did not
-    # need must still be refused when it is read (eval verifies the round's MANIFEST).
+    # The run's result: the last round's weights. A round file the resume left damaged must
+    # be refused when it is read (eval verifies the round's MANIFEST); a round the resume
+    # redid (after falling back to an older one) must read back.
     same=0; [ "$(cd "$work" && sha256sum round-0002/model.safetensors 2>/dev/null)" = "$ref_last" ] && same=1
     reread=ok
     case $file in
@@ -176,7 +178,12 @@ EOF
         r=${file#round-}; r=$((10#${r%%/*}))
         if ! cmp -s "$work/$file" "$dir/$file"; then
           "$bin" eval "$work" --round "$r" >/dev/null 2>"$scratch/reread.err"
-          [ $? = 2 ] || reread=missed
+          erc=$?
+          if [ "$({ sha256sum <"$work/$file"; } 2>/dev/null || echo missing)" = "$damaged_sum" ]; then
+            [ $erc = 2 ] || reread=missed
+          else
+            [ $erc = 0 ] || reread=redone-unreadable
+          fi
         fi ;;
     esac
     if [ "$rc" = 2 ] && grep -q "^error:" "$scratch/damaged.err"; then
