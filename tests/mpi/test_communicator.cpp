@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/sanitizer_defaults.h"  // this binary's main is here, not in tests/test_main.cpp
 #include "core/errors.h"
 #include "tests/mpi/mpi_test_env.h"
 

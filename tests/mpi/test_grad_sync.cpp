@@ -1,6 +1,7 @@
 // Data-parallel gradients on CPU ranks (mpirun -np 2): one all-reduced step on per-rank
 // slices of a batch gives the single-process gradient of the whole batch, whether the
 // all-reduce runs after the backward pass or overlapped with it.
+#include "core/sanitizer_defaults.h"  // this binary's main is here, not in tests/test_main.cpp
 #include "core/distributed/grad_sync.h"
 #include "core/distributed/overlapped_grad_sync.h"
 #include "tests/mpi/mpi_test_env.h"

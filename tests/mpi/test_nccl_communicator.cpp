@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "core/sanitizer_defaults.h"  // this binary's main is here, not in tests/test_main.cpp
 #include "core/distributed/communicator.h"
 #include "core/distributed/grad_sync.h"
 #include "core/errors.h"

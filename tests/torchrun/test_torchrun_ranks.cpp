@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/sanitizer_defaults.h"  // this binary's main is here, not in tests/test_main.cpp
 #include "core/distributed/communicator.h"
 #include "core/errors.h"
 #include "core/runtime.h"

@@ -16,7 +16,9 @@ Action add_import(CLI::App& app) {
   sub->add_option("--out", a->run_dir, "the new run directory")->required();
   sub->add_option("--recipe", a->recipe, "the run's recipe (default: the one export wrote, <dir>/mindgap/recipe.yaml)");
   sub->add_option("overrides", a->overrides, "key=value recipe overrides (model.* come from config.json)");
-  return [a]() -> int {
+  // Every bound variable lives as long as the action: CLI11 writes into them while parsing,
+  // after this function has returned (the sanitizer build caught `format` freed by then).
+  return [a, format]() -> int {
     const int64_t params = import_hf(*a);
     log::info("imported " + a->hf_dir + " (" + std::to_string(params) + " parameters) as " + a->run_dir +
               "/round-0000");
