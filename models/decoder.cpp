@@ -1,6 +1,8 @@
 #include "models/decoder.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -14,10 +16,17 @@ Decoder::Decoder(Gpt model, int64_t batch, int64_t max_len, torch::Device device
              device) {
   if (batch < 1) fail_input("decoder: batch must be positive");
   if (max_len < 1) fail_input("decoder: max_len must be positive");
+  const char* path = std::getenv("MINDGAP_DECODE");
+  fused_ = device.is_cpu() && model_->unembedding().scalar_type() == torch::kFloat32 &&
+           !(path != nullptr && std::string(path) == "modules");
 }
 
 torch::Tensor Decoder::next_logits(const torch::Tensor& tokens, const torch::Tensor& positions,
                                    const torch::Tensor& mask) {
+  return last_logits([&] { return model_->hidden_at(tokens, positions, mask, &cache_); });
+}
+
+torch::Tensor Decoder::last_logits(const std::function<torch::Tensor()>& hidden) {
   // Inference mode, not just no-grad: no version counters or view tracking on the many small
   // tensors of a decoding step (the cache it allocates is only ever touched in here).
   c10::InferenceMode inference;
@@ -25,14 +34,14 @@ torch::Tensor Decoder::next_logits(const torch::Tensor& tokens, const torch::Ten
   model_->eval();
   torch::Tensor h;
   try {
-    h = model_->hidden_at(tokens, positions, mask, &cache_);
+    h = hidden();
   } catch (...) {
     model_->train(was_training);
     throw;
   }
   model_->train(was_training);
   // Only the last slot's logits are needed: unembed [B,D], not [B,T,D].
-  auto last = h.select(1, h.size(1) - 1);
+  auto last = h.dim() == 3 ? h.select(1, h.size(1) - 1) : h;
   return model_->logits(last).to(torch::kFloat32);
 }
 
@@ -98,6 +107,10 @@ torch::Tensor Decoder::step(const torch::Tensor& tokens) {
   if (cfg.pos == "learned" && slot - min_pad_ >= cfg.max_seq)
     fail_input("decoder: position " + std::to_string(slot - min_pad_) + " is past max_seq " + std::to_string(cfg.max_seq) +
                " of learned positions");
+  if (fused_) {
+    // The new token's keys are [pad_i, slot] of row i: the step mask, as a start per row.
+    return last_logits([&] { return model_->hidden_step_cpu(tokens.to(device_), slot - pad_, pad_, cache_); });
+  }
   auto positions = (slot - pad_).unsqueeze(1);  // [B,1]
   torch::Tensor mask;
   if (any_pad_) mask = step_mask_.narrow(3, 0, slot + 1);

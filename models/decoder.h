@@ -8,6 +8,7 @@
 // every real token from attending to pad slots. A pad slot attends to itself only (an
 // all-masked row would give NaN, which would leak through 0 * NaN into later layers).
 // When all prompts have the same length no mask is built and the fused causal kernel runs.
+#include <functional>
 #include <vector>
 
 #include <torch/types.h>
@@ -27,14 +28,20 @@ class Decoder {
   // training flag is restored afterwards).
   torch::Tensor prefill(const std::vector<std::vector<int>>& prompts);
   // Appends one token per row ([B] int64, any device) and returns next-token logits [B,V] fp32.
+  // An fp32 model on the CPU steps through the fused step (a third of the operators); a GPU or
+  // bf16 model, or MINDGAP_DECODE=modules, through the modules.
   torch::Tensor step(const torch::Tensor& tokens);
 
   int64_t length() const { return cache_.length(); }  // slots used so far (pads included)
   int64_t batch() const { return batch_; }
   int64_t max_len() const { return cache_.capacity(); }
+  // Whether step() takes the fused CPU step (GptImpl::hidden_step_cpu) or the modules.
+  bool fused_steps() const { return fused_; }
 
  private:
   torch::Tensor next_logits(const torch::Tensor& tokens, const torch::Tensor& positions, const torch::Tensor& mask);
+  // Runs `hidden` in inference and eval mode (the training flag restored) and unembeds its last slot.
+  torch::Tensor last_logits(const std::function<torch::Tensor()>& hidden);
 
   Gpt model_;
   int64_t batch_;
@@ -44,6 +51,9 @@ class Decoder {
   torch::Tensor step_mask_;  // bool [B,1,1,capacity]: key slot is a real token of the row (when any_pad_)
   bool any_pad_ = false;
   int64_t min_pad_ = 0;  // the longest row's pad count (0): bounds learned positions
+  // Steps through GptImpl::hidden_step_cpu (fp32 on the CPU) rather than the modules; off with
+  // MINDGAP_DECODE=modules (benchmarks compare the two).
+  bool fused_ = false;
 };
 
 }  // namespace mg

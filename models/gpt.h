@@ -40,6 +40,14 @@ class GptImpl : public torch::nn::Module {
   torch::Tensor hidden_at(const torch::Tensor& tokens, const torch::Tensor& positions,
                           const torch::Tensor& mask, KvCache* cache);
 
+  // One decoding step on the CPU in fp32, the attention fused (kernels/decode_attention.h):
+  // tokens [B] int64 at `positions` [B]; row b attends to the cache slots [key_start[b], the new
+  // slot]; appends to `cache`. The function of hidden_at with T = 1 and the decoder's pad mask,
+  // in about a third of the operators (models/gpt_step_cpu.cpp). Returns final-LayerNorm
+  // hidden states [B,D].
+  torch::Tensor hidden_step_cpu(const torch::Tensor& tokens, const torch::Tensor& positions,
+                                const torch::Tensor& key_start, KvCache& cache);
+
   const GptConfig& config() const { return cfg_; }
   int64_t num_parameters() const;  // the tied embedding counted once
 

@@ -21,17 +21,23 @@ std::pair<torch::Tensor, torch::Tensor> KvCache::append(int64_t layer, const tor
         "KvCache::append: k, v must be [batch, n_head, T, head_dim]");
   const int64_t t = k.size(2);
   check(length_ + t <= capacity_, "KvCache::append: capacity exceeded");
-  auto& kc = k_[layer];
-  auto& vc = v_[layer];
-  if (!kc.defined() || kc.scalar_type() != k.scalar_type()) {
-    auto opts = torch::TensorOptions().dtype(k.scalar_type()).device(device_);
-    kc = torch::empty({batch_, n_head_, capacity_, head_dim_}, opts);
-    vc = torch::empty({batch_, n_head_, capacity_, head_dim_}, opts);
-    check(length_ == 0, "KvCache::append: dtype changed in the middle of a sequence");
-  }
+  auto [kc, vc] = storage(layer, k.scalar_type());
   kc.narrow(2, length_, t).copy_(k);
   vc.narrow(2, length_, t).copy_(v);
   return {kc.narrow(2, 0, length_ + t), vc.narrow(2, 0, length_ + t)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> KvCache::storage(int64_t layer, torch::ScalarType dtype) {
+  check(layer >= 0 && layer < n_layer_, "KvCache::storage: layer out of range");
+  auto& kc = k_[layer];
+  auto& vc = v_[layer];
+  if (!kc.defined() || kc.scalar_type() != dtype) {
+    check(length_ == 0, "KvCache: dtype changed in the middle of a sequence");
+    auto opts = torch::TensorOptions().dtype(dtype).device(device_);
+    kc = torch::empty({batch_, n_head_, capacity_, head_dim_}, opts);
+    vc = torch::empty({batch_, n_head_, capacity_, head_dim_}, opts);
+  }
+  return {kc, vc};
 }
 
 void KvCache::advance(int64_t t) {

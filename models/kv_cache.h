@@ -19,6 +19,9 @@ class KvCache {
   // written (fp32, or bf16 under autocast), so nothing is converted twice.
   std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const torch::Tensor& k,
                                                  const torch::Tensor& v);
+  // The whole storage of `layer`, k and v [B,H,capacity,head_dim] in `dtype` (allocated on first
+  // use), for a kernel that writes its slot itself (kernels/decode_attention.h).
+  std::pair<torch::Tensor, torch::Tensor> storage(int64_t layer, torch::ScalarType dtype);
   // Called once per forward, after every layer appended its T slots.
   void advance(int64_t t);
   // Forgets the contents (the storage is kept).

@@ -6,6 +6,8 @@
 //          end token, in chunks of 512 rows
 //   long   B = 64 rows of those prompts, 128 new tokens, greedy, no stop: the decode step's
 //          steady state (Decoder + the sampling kernel, as generate_answers runs them)
+// mindgap runs twice: its fused CPU step, and the module path (MINDGAP_DECODE=modules) that the
+// fused step replaces, so the table shows what the fusion gained on the same run.
 // The sides are timed alternately, `--pairs` times, in one run; the table gives min/median/max
 // of the ratios (reference time / mindgap time; > 1: mindgap faster). Greedy tokens must agree
 // with the eager loop (a checksum of every row's tokens is compared). The weights are the
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -105,14 +108,15 @@ Leg parse_reply(const std::string& reply) {
 
 struct Row {
   std::string name;
-  std::vector<double> ours, eager, hf;  // seconds per leg
-  Leg last_ours, last_eager, last_hf;
+  std::vector<double> ours, modules, eager, hf;  // seconds per leg
+  Leg last_ours, last_modules, last_eager, last_hf;
 };
 
 void print_row(const Row& r, bool with_hf, const std::string& hf_why) {
   using mg::bench::mmm;
-  std::vector<double> re, rh;
+  std::vector<double> rm, re, rh;
   for (size_t i = 0; i < r.ours.size(); ++i) {
+    rm.push_back(r.modules[i] / r.ours[i]);
     re.push_back(r.eager[i] / r.ours[i]);
     if (with_hf) rh.push_back(r.hf[i] / r.ours[i]);
   }
@@ -120,8 +124,8 @@ void print_row(const Row& r, bool with_hf, const std::string& hf_why) {
     for (auto& x : v) x *= 1e3;
     return mmm(v, "%.0f");
   };
-  std::printf("| %s | %s ms | %s ms | %s | %s | %s |\n", r.name.c_str(), ms(r.ours).c_str(), ms(r.eager).c_str(),
-              mmm(re).c_str(), with_hf ? (ms(r.hf) + " ms").c_str() : "-",
+  std::printf("| %s | %s ms | %s ms | %s | %s ms | %s | %s | %s |\n", r.name.c_str(), ms(r.ours).c_str(),
+              ms(r.modules).c_str(), mmm(rm).c_str(), ms(r.eager).c_str(), mmm(re).c_str(), with_hf ? (ms(r.hf) + " ms").c_str() : "-",
               with_hf ? mmm(rh).c_str() : ("skipped: " + hf_why).c_str());
 }
 
@@ -208,8 +212,9 @@ int main(int argc, char** argv) {
                 o.recipe.c_str(), c.pos.c_str(), static_cast<long long>(model->num_parameters()), o.threads, o.pairs,
                 mg::allocator_tuning().c_str());
     std::printf("ratio = reference time / mindgap time for the same workload (> 1: mindgap faster); min / median / max\n\n");
-    std::printf("| workload | mindgap | PyTorch KV loop | ratio vs KV loop | HF generate | ratio vs HF |\n");
-    std::printf("|---|---|---|---|---|---|\n");
+    std::printf("| workload | mindgap | mindgap, module path | ratio vs modules | PyTorch KV loop | ratio vs KV loop | "
+                "HF generate | ratio vs HF |\n");
+    std::printf("|---|---|---|---|---|---|---|---|\n");
 
     const std::string round_name = "round: " + std::to_string(rows) + " rows (" + std::to_string(imp.prompts_per_round) +
                                    " x " + std::to_string(req.samples) + "), <= " + std::to_string(req.max_new_tokens) +
@@ -217,7 +222,12 @@ int main(int argc, char** argv) {
     const std::string long_name = "long: B=" + std::to_string(o.long_rows) + ", " + std::to_string(o.long_steps) +
                                   " new, greedy";
     Row round_row{round_name}, long_row{long_name};
-    auto ours = [&](const std::string& w) {
+    auto ours = [&](const std::string& w, bool fused = true) {
+      // The decoder reads the switch when it is made, once per leg.
+      if (!fused) ::setenv("MINDGAP_DECODE", "modules", 1);
+      struct Unset {
+        ~Unset() { ::unsetenv("MINDGAP_DECODE"); }
+      } unset;
       if (w == "long") return mindgap_long(model, long_prompts, o.long_steps, tok.end_id());
       Leg leg;
       auto t0 = Clock::now();
@@ -228,22 +238,25 @@ int main(int argc, char** argv) {
     auto theirs = [&](const std::string& side, const std::string& w) { return parse_reply(ref.ask(side + " " + w)); };
     for (const std::string w : {"round", "long"}) {
       Row& row = w == "round" ? round_row : long_row;
-      ours(w), theirs("eager", w);  // warm-up
+      ours(w), ours(w, false), theirs("eager", w);  // warm-up
       if (with_hf) theirs("hf", w);
       for (int p = 0; p < o.pairs; ++p) {
         // Rotate the order, so that a trend in the load does not favour one side.
-        Leg a, b, h;
-        switch (p % 3) {
-          case 0: a = ours(w), b = theirs("eager", w), h = with_hf ? theirs("hf", w) : Leg{}; break;
-          case 1: b = theirs("eager", w), h = with_hf ? theirs("hf", w) : Leg{}, a = ours(w); break;
-          default: h = with_hf ? theirs("hf", w) : Leg{}, a = ours(w), b = theirs("eager", w); break;
+        Leg a, m, b, h;
+        switch (p % 4) {
+          case 0: a = ours(w), m = ours(w, false), b = theirs("eager", w), h = with_hf ? theirs("hf", w) : Leg{}; break;
+          case 1: m = ours(w, false), b = theirs("eager", w), h = with_hf ? theirs("hf", w) : Leg{}, a = ours(w); break;
+          case 2: b = theirs("eager", w), h = with_hf ? theirs("hf", w) : Leg{}, a = ours(w), m = ours(w, false); break;
+          default: h = with_hf ? theirs("hf", w) : Leg{}, a = ours(w), m = ours(w, false), b = theirs("eager", w); break;
         }
-        row.ours.push_back(a.secs), row.eager.push_back(b.secs), row.hf.push_back(h.secs);
-        row.last_ours = a, row.last_eager = b, row.last_hf = h;
+        row.ours.push_back(a.secs), row.modules.push_back(m.secs), row.eager.push_back(b.secs), row.hf.push_back(h.secs);
+        row.last_ours = a, row.last_modules = m, row.last_eager = b, row.last_hf = h;
       }
       print_row(row, with_hf, hf_why);
     }
-    std::printf("\nlong, greedy tokens: mindgap %ld, KV loop %ld (%s)", long_row.last_ours.tokens,
+    std::printf("\nlong, greedy tokens: mindgap %ld, module path %ld (%s), KV loop %ld (%s)", long_row.last_ours.tokens,
+                long_row.last_modules.tokens,
+                long_row.last_ours.hash == long_row.last_modules.hash ? "identical" : "DIFFERENT",
                 long_row.last_eager.tokens,
                 long_row.last_ours.hash == long_row.last_eager.hash ? "identical" : "DIFFERENT");
     if (with_hf)
@@ -252,7 +265,9 @@ int main(int argc, char** argv) {
     std::printf("\nround, tokens generated before the end token: KV loop %ld%s (mindgap samples with its own Philox "
                 "draws, so counts differ slightly)\n",
                 round_row.last_eager.tokens, with_hf ? (", HF " + std::to_string(round_row.last_hf.tokens)).c_str() : "");
-    return long_row.last_ours.hash == long_row.last_eager.hash ? 0 : 1;
+    return long_row.last_ours.hash == long_row.last_eager.hash && long_row.last_ours.hash == long_row.last_modules.hash
+               ? 0
+               : 1;
   } catch (const mg::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return e.exit_code();
