@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/recipe.h"
+#include "tests/recipe_error.h"
 
 namespace {
 
@@ -15,15 +16,7 @@ pretrain: {steps: 10}
 run: {dir: runs/x}
 )";
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    mg::parse_recipe(yaml, "r.yaml", overrides);
-  } catch (const mg::Error& e) {
-    EXPECT_EQ(e.exit_code(), 2);
-    return e.what();
-  }
-  return "";
-}
+using mg::testing::error_of;
 
 }  // namespace
 

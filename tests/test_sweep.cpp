@@ -22,21 +22,14 @@
 #include "core/sweep_shape.h"
 #include "models/flops.h"
 #include "tests/cli_runner.h"
+#include "tests/recipe_error.h"
 
 namespace fs = std::filesystem;
 using mg::testing::run_mindgap;
 
 namespace {
 
-std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
-  try {
-    mg::parse_recipe(yaml, "r.yaml", overrides);
-  } catch (const mg::Error& e) {
-    EXPECT_EQ(e.exit_code(), 2);
-    return e.what();
-  }
-  return "";
-}
+using mg::testing::error_of;
 
 const char* kSweepRecipe = R"(
 task: {name: addition}
