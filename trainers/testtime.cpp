@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <utility>
 
 #include "core/errors.h"
 #include "core/log.h"
@@ -53,12 +54,11 @@ std::vector<nlohmann::json> test_time_curve(RunContext& ctx, Gpt& model, const T
     for (int n : req.best_of) {
       ctx.recipe.improve.samples_per_prompt = n;  // what the verifiers that sample (equivalent) draw
       const std::vector<ScoredSample> scored = stage_verify(ctx, model, held_out, first_n(samples, n)).samples;
+      // The grader's label of each (prompt, sample), to look each pick up by.
+      std::map<std::pair<int, int>, bool> label;
+      for (const ScoredSample& s : scored) label[{s.prompt, s.sample}] = s.correct;
       double correct = 0;
-      for (const Kept& k : filter_samples(scored, pick)) {
-        const auto it = std::find_if(scored.begin(), scored.end(),
-                                     [&k](const ScoredSample& s) { return s.prompt == k.prompt && s.sample == k.sample; });
-        correct += it->correct ? 1 : 0;
-      }
+      for (const Kept& k : filter_samples(scored, pick)) correct += label.at({k.prompt, k.sample}) ? 1 : 0;
       rows.push_back(row(method, n, correct / req.prompts, req));
       log::info("testtime " + method + " best of " + std::to_string(n) + ": " + std::to_string(correct / req.prompts));
     }
