@@ -16,29 +16,13 @@ pretraining's final eval row), the diversity the rounds keep or lose.
 Exit codes: 0 drawn, 2 bad arguments or no round records, 3 matplotlib missing.
 """
 import argparse
-import json
 import math
 import os
 import sys
 
+from plot_support import pyplot, read_jsonl  # beside this script
+
 CONTROL_ARMS = {"none": "control: none", "oracle": "control: oracle"}
-
-
-def read_records(path):
-    """Complete JSON objects of a JSONL file; a line cut short by a killed run is skipped."""
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict):
-                records.append(rec)
-    return records
 
 
 def greedy_value(value):
@@ -68,7 +52,7 @@ def collect(run_dirs):
             continue
         name = os.path.basename(os.path.normpath(run))
         by_arm = {}
-        for rec in read_records(path):
+        for rec in read_jsonl(path, skip_broken=True):
             if rec.get("kind") != "round" or not isinstance(rec.get("round"), int):
                 continue
             arm = str(rec.get("arm", "?"))
@@ -87,7 +71,7 @@ def collect_pass_at(run_dirs):
             continue
         name = os.path.basename(os.path.normpath(run))
         base, rounds = None, {}
-        for rec in read_records(path):
+        for rec in read_jsonl(path, skip_broken=True):
             p = rec.get("pass_at")
             if not isinstance(p, dict):
                 continue
@@ -151,13 +135,8 @@ def main():
     if not runs:
         print("plot_gap: no round records in " + ", ".join(args.runs), file=sys.stderr)
         return 2
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # no display on a training machine
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plot_gap: matplotlib is not installed for " + sys.executable, file=sys.stderr)
+    plt = pyplot("plot_gap")
+    if plt is None:
         return 3
 
     arms = [arm for _, arm, _ in runs]

@@ -11,20 +11,11 @@ line over the FLOPs it spans, with the slope and R^2 in the legend. The fit is m
 Exit codes: 0 drawn, 2 bad arguments or no rows, 3 matplotlib missing.
 """
 import argparse
-import json
 import math
 import os
 import sys
 
-
-def read_jsonl(path):
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if line:
-                rows.append(json.loads(line))
-    return rows
+from plot_support import pyplot, read_jsonl  # beside this script
 
 
 def main():
@@ -41,13 +32,8 @@ def main():
     if not rows:
         print("plot_sweep: no rows in sweep.jsonl", file=sys.stderr)
         return 2
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # no display on a training machine
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plot_sweep: matplotlib is not installed for " + sys.executable, file=sys.stderr)
+    plt = pyplot("plot_sweep")
+    if plt is None:
         return 3
 
     methods = []

@@ -9,8 +9,9 @@ the n) and `oracle` (pass@n) are drawn dashed, as the floor and the ceiling.
 Exit codes: 0 drawn, 2 bad arguments or no rows, 3 matplotlib missing.
 """
 import argparse
-import json
 import sys
+
+from plot_support import pyplot, read_jsonl  # beside this script
 
 
 def main():
@@ -19,21 +20,15 @@ def main():
     parser.add_argument("rows")
     args = parser.parse_args()
     try:
-        with open(args.rows, encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f if line.strip()]
+        rows = read_jsonl(args.rows)
     except (OSError, ValueError) as e:
         print("plot_testtime: " + str(e), file=sys.stderr)
         return 2
     if not rows:
         print("plot_testtime: no rows in " + args.rows, file=sys.stderr)
         return 2
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # no display on a training machine
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("plot_testtime: matplotlib is not installed for " + sys.executable, file=sys.stderr)
+    plt = pyplot("plot_testtime")
+    if plt is None:
         return 3
     methods = []
     for r in rows:
