@@ -114,6 +114,12 @@ torch::Tensor decode_attention_cpu(const torch::Tensor& qkv, torch::Tensor& k_ca
   auto out = torch::empty({B, D}, qkv.options());
   const float* in = qkv_c.data_ptr<float>();
   const int64_t* start = start_c.data_ptr<int64_t>();
+  const float* cos = rotary ? cos_c.data_ptr<float>() : nullptr;
+  const float* sin = rotary ? sin_c.data_ptr<float>() : nullptr;
+  float* kc = k_cache.data_ptr<float>();
+  float* vc = v_cache.data_ptr<float>();
+  float* y = out.data_ptr<float>();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
 
   // One task per (row, head): each writes its own cache slot and output span. A task is a few
   // thousand flops, so many go to a thread at a time.
@@ -125,15 +131,15 @@ torch::Tensor decode_attention_cpu(const torch::Tensor& qkv, torch::Tensor& k_ca
       Head head{row + h * hd,
                 row + D + h * hd,
                 row + 2 * D + h * hd,
-                k_cache.data_ptr<float>() + (b * H + h) * cap * hd,
-                v_cache.data_ptr<float>() + (b * H + h) * cap * hd,
-                rotary ? cos_c.data_ptr<float>() + b * hd / 2 : nullptr,
-                rotary ? sin_c.data_ptr<float>() + b * hd / 2 : nullptr,
-                out.data_ptr<float>() + b * D + h * hd,
+                kc + (b * H + h) * cap * hd,
+                vc + (b * H + h) * cap * hd,
+                rotary ? cos + b * hd / 2 : nullptr,
+                rotary ? sin + b * hd / 2 : nullptr,
+                y + b * D + h * hd,
                 hd,
                 std::clamp<int64_t>(start[b], 0, slot),
                 slot,
-                1.0f / std::sqrt(static_cast<float>(hd))};
+                scale};
       attend(head, q.data(), scores.data());
     }
   });

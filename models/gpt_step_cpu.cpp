@@ -52,17 +52,18 @@ torch::Tensor GptImpl::hidden_step_cpu(const torch::Tensor& tokens, const torch:
   // 2-core machine of docs/results/benchmarks.md, B = 64 decoded faster on one thread than on
   // two that way.
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
-  at::parallel_for(0, B, std::max<int64_t>(kMinRowsPerThread, (B + threads - 1) / threads), [&](int64_t begin, int64_t end) {
+  const int64_t rows_per_thread = std::max<int64_t>(kMinRowsPerThread, (B + threads - 1) / threads);
+  at::parallel_for(0, B, rows_per_thread, [&](int64_t begin, int64_t end) {
     c10::InferenceMode inference;  // the caller's mode is thread-local: set it on this thread too
-    auto rows = [&](const torch::Tensor& t) { return t.narrow(0, begin, end - begin); };
-    auto rot = [&](const torch::Tensor& t) { return t.defined() ? rows(t) : t; };
+    // This thread's rows of a [B, ...] tensor (an undefined one, no rotary, stays undefined).
+    auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, begin, end - begin) : t; };
     auto x = wte->weight.index_select(0, rows(tokens));  // [n,D]
     if (cfg_.pos == "learned") x.add_(wpe->weight.index_select(0, rows(positions)));
     for (size_t l = 0; l < blocks_.size(); ++l) {
       auto& b = blocks_[l];
       auto qkv = at::addmm(b->attn->qkv->bias, layer_norm(x, b->ln1), b->attn->qkv->weight.t());
       auto k_rows = rows(kv[l].first), v_rows = rows(kv[l].second);
-      auto att = kernels::decode_attention_cpu(qkv, k_rows, v_rows, slot, rows(key_start), rot(cos), rot(sin),
+      auto att = kernels::decode_attention_cpu(qkv, k_rows, v_rows, slot, rows(key_start), rows(cos), rows(sin),
                                                cfg_.n_head);
       auto h = linear_into(x, att, b->attn->proj);
       auto f = at::addmm(b->fc->bias, layer_norm(h, b->ln2), b->fc->weight.t());

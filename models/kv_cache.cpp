@@ -15,7 +15,6 @@ KvCache::KvCache(int64_t n_layer, int64_t batch, int64_t n_head, int64_t capacit
 
 std::pair<torch::Tensor, torch::Tensor> KvCache::append(int64_t layer, const torch::Tensor& k,
                                                         const torch::Tensor& v) {
-  check(layer >= 0 && layer < n_layer_, "KvCache::append: layer out of range");
   check(k.dim() == 4 && k.size(0) == batch_ && k.size(1) == n_head_ && k.size(3) == head_dim_ &&
             k.sizes() == v.sizes(),
         "KvCache::append: k, v must be [batch, n_head, T, head_dim]");
