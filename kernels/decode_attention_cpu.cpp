@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <ATen/Parallel.h>
@@ -24,16 +25,35 @@ namespace {
 #endif
 constexpr int64_t kLanes = 16;
 
+// GCC vector types: one operation on 16, 8, 4 or 2 floats, lowered to whatever registers the
+// clone has (one zmm, two ymm, four xmm) with the same per-element arithmetic.
+typedef float F16 __attribute__((vector_size(64)));
+typedef float F8 __attribute__((vector_size(32)));
+typedef float F4 __attribute__((vector_size(16)));
+typedef float F2 __attribute__((vector_size(8)));
+
+// The sum of 16 running sums as a tree of elementwise halvings (lanes j and j + 8, then j and
+// j + 4, ...): the same order at every vector width.
+inline float tree_sum(F16 acc) {
+  const F8 a = __builtin_shufflevector(acc, acc, 0, 1, 2, 3, 4, 5, 6, 7) +
+               __builtin_shufflevector(acc, acc, 8, 9, 10, 11, 12, 13, 14, 15);
+  const F4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  const F2 c = __builtin_shufflevector(b, b, 0, 1) + __builtin_shufflevector(b, b, 2, 3);
+  return c[0] + c[1];
+}
+
+// a . b as 16 running sums (element i goes to sum i % 16), then their tree.
 inline float dot(const float* a, const float* b, int64_t n) {
-  float acc[kLanes] = {};
+  F16 acc = {};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int64_t j = 0; j < kLanes; ++j) acc[j] += a[i + j] * b[i + j];
+  for (; i + kLanes <= n; i += kLanes) {
+    F16 x, y;
+    std::memcpy(&x, a + i, sizeof x);  // unaligned loads
+    std::memcpy(&y, b + i, sizeof y);
+    acc += x * y;
+  }
   for (int64_t j = 0; i < n; ++i, ++j) acc[j] += a[i] * b[i];
-  // A tree of elementwise halvings: vector adds at any width, the same order at every width.
-  for (int64_t w = kLanes / 2; w >= 1; w /= 2)
-    for (int64_t j = 0; j < w; ++j) acc[j] += acc[j + w];
-  return acc[0];
+  return tree_sum(acc);
 }
 
 // Turns one head's vector in place (pairs i and i + hd/2), as models/rope.h's apply_rope.
@@ -53,6 +73,18 @@ struct Head {
   int64_t hd, first, slot;
   float scale;
 };
+
+// out[i0, i0 + N) = sum over s of weights[s] * v[s][i0, i0 + N).
+template <int64_t N>
+inline void weighted_sum(const Head& h, const float* weights, int64_t i0) {
+  float acc[N] = {};
+  for (int64_t s = h.first; s <= h.slot; ++s) {
+    const float w = weights[s];
+    const float* v = h.v_cache + s * h.hd + i0;
+    for (int64_t j = 0; j < N; ++j) acc[j] += w * v[j];
+  }
+  std::copy_n(acc, N, h.out + i0);
+}
 
 // Writes the slot, then out = softmax(q.K[first..slot] * scale) V[first..slot]. `scores` holds
 // slot + 1 floats.
@@ -76,11 +108,20 @@ MG_CLONES void attend(const Head& h, float* q, float* scores) {
     scores[s] = sampling_detail::exp_nonpositive(scores[s] - top);
     total += scores[s];
   }
-  std::fill_n(h.out, hd, 0.f);
-  for (int64_t s = h.first; s <= h.slot; ++s) {
-    const float w = scores[s] / total;
-    const float* v = h.v_cache + s * hd;
-    for (int64_t i = 0; i < hd; ++i) h.out[i] += w * v[i];
+  for (int64_t s = h.first; s <= h.slot; ++s) scores[s] /= total;
+  // out[i] = sum over s, in order, of weight[s] * v[s][i], for 32 or 16 outputs at a time in
+  // local sums (registers) rather than in out, where every position's add waited on the store
+  // before it; each output's additions keep their order.
+  int64_t i0 = 0;
+  for (; i0 + 2 * kLanes <= hd; i0 += 2 * kLanes) weighted_sum<2 * kLanes>(h, scores, i0);
+  for (; i0 + kLanes <= hd; i0 += kLanes) weighted_sum<kLanes>(h, scores, i0);
+  if (i0 < hd) {
+    std::fill(h.out + i0, h.out + hd, 0.f);
+    for (int64_t s = h.first; s <= h.slot; ++s) {
+      const float w = scores[s];
+      const float* v = h.v_cache + s * hd;
+      for (int64_t i = i0; i < hd; ++i) h.out[i] += w * v[i];
+    }
   }
 }
 

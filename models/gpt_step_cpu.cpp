@@ -2,6 +2,7 @@
 // one addmm with its residual or bias folded in, and the attention with its rotation and cache
 // write is one kernel; the module path's views, permutes, narrows and SDPA steps are gone.
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "core/serial_scope.h"
 #include "kernels/decode_attention.h"
 #include "models/gpt.h"
 #include "models/rope.h"
@@ -53,6 +55,9 @@ torch::Tensor GptImpl::hidden_step_cpu(const torch::Tensor& tokens, const torch:
   // two that way.
   const int64_t threads = std::max<int64_t>(1, at::get_num_threads());
   const int64_t rows_per_thread = std::max<int64_t>(kMinRowsPerThread, (B + threads - 1) / threads);
+  // One share of rows: the step runs on this thread, its matrix products included.
+  std::optional<SerialScope> serial;
+  if (rows_per_thread >= B && threads > 1) serial.emplace();
   at::parallel_for(0, B, rows_per_thread, [&](int64_t begin, int64_t end) {
     c10::InferenceMode inference;  // the caller's mode is thread-local: set it on this thread too
     // This thread's rows of a [B, ...] tensor (an undefined one, no rotary, stays undefined).

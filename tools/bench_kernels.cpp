@@ -2,7 +2,7 @@
 // multinomial; F.cross_entropy) and against their plain references, alternated in one run, and
 // prints one table: time per call (min/median/max over rounds), ratio, peak bytes.
 // CPU rows always (small sizes); GPU rows when a GPU is visible.
-// Usage: bench_kernels [--cpu-only] [--rounds N]
+// Usage: bench_kernels [--cpu-only] [--rounds N] [--only NAME]
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -14,8 +14,10 @@
 
 #include "core/runtime.h"
 #include "kernels/cpu_peak_memory.h"
+#include "kernels/decode_attention.h"
 #include "kernels/logprob.h"
 #include "kernels/sampling.h"
+#include "models/rope.h"
 #include "tools/bench_support.h"
 #include "tools/parse_args.h"
 #ifdef MINDGAP_HAVE_CUDA
@@ -186,6 +188,46 @@ Comparison logprob_row(const torch::Device& dev, int64_t N, int64_t D, int64_t V
   return c;
 }
 
+// One decoding step's attention for `layers` layers, each with its own cache (so that, as in a
+// real step, the caches together need not fit the last-level cache), against what the module
+// path does in operators: rotate q and k, write the slot, SDPA over the filled slots with the
+// padding masked.
+Comparison decode_attention_row(int64_t B, int64_t H, int64_t hd, int64_t cap, int64_t slot, int64_t layers) {
+  torch::manual_seed(3);
+  const int64_t D = H * hd;
+  std::vector<torch::Tensor> qkv, kc, vc;
+  for (int64_t l = 0; l < layers; ++l) {
+    qkv.push_back(torch::randn({B, 3 * D}));
+    kc.push_back(torch::randn({B, H, cap, hd}));
+    vc.push_back(torch::randn({B, H, cap, hd}));
+  }
+  const auto key_start = torch::randint(0, 8, {B}, torch::kInt64);
+  auto [cos, sin] = mg::rope_tables(slot - key_start, hd);
+  const auto mask = (torch::arange(slot + 1, torch::kInt64).view({1, 1, 1, slot + 1}) >= key_start.view({B, 1, 1, 1}));
+  Comparison c;
+  c.kernel = "decode_attention cpu";
+  c.size = "B=" + std::to_string(B) + " H=" + std::to_string(H) + " hd=" + std::to_string(hd) + " slot=" +
+           std::to_string(slot) + "/" + std::to_string(cap) + " x" + std::to_string(layers) + " layers";
+  c.custom = {"custom", [=]() mutable {
+                c10::InferenceMode guard;
+                for (int64_t l = 0; l < layers; ++l)
+                  mg::kernels::decode_attention_cpu(qkv[l], kc[l], vc[l], slot, key_start, cos, sin, H);
+              }};
+  c.baselines = {{"operators: rope, slot copy, SDPA", [=]() mutable {
+                    c10::InferenceMode guard;
+                    for (int64_t l = 0; l < layers; ++l) {
+                      auto heads = qkv[l].view({B, 3, H, 1, hd});
+                      auto q = mg::apply_rope(heads.select(1, 0), cos.view({B, 1, 1, hd / 2}), sin.view({B, 1, 1, hd / 2}));
+                      auto k = mg::apply_rope(heads.select(1, 1), cos.view({B, 1, 1, hd / 2}), sin.view({B, 1, 1, hd / 2}));
+                      kc[l].narrow(2, slot, 1).copy_(k);
+                      vc[l].narrow(2, slot, 1).copy_(heads.select(1, 2));
+                      at::scaled_dot_product_attention(q, kc[l].narrow(2, 0, slot + 1), vc[l].narrow(2, 0, slot + 1),
+                                                       mask);
+                    }
+                  }}};
+  return c;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,11 +238,14 @@ int main(int argc, char** argv) {
   CLI::App app{"the custom kernels against idiomatic PyTorch and their references: time and peak memory"};
   app.add_flag("--cpu-only", cpu_only, "CPU rows only, even when a GPU is visible");
   app.add_option("--rounds", rounds, "alternated rounds per row")->capture_default_str();
+  std::string only;
+  app.add_option("--only", only, "rows whose kernel name contains this (e.g. decode, sample, logprob)");
   if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
   mg::set_threads(1);
   std::vector<Comparison> rows;
   const torch::Device cpu(torch::kCPU);
   auto add = [&](Comparison c, const torch::Device& dev, int reps) {
+    if (c.kernel.find(only) == std::string::npos) return;
     run(c, dev, rounds, reps);
     rows.push_back(std::move(c));
   };
@@ -211,6 +256,10 @@ int main(int argc, char** argv) {
   add(logprob_row(cpu, 256, 128, 32768, torch::kFloat32, false), cpu, 2);
   add(logprob_row(cpu, 256, 128, 32768, torch::kFloat32, true), cpu, 1);
   add(logprob_row(cpu, 256, 128, 32768, torch::kBFloat16, false), cpu, 1);
+  // The tiny recipes' model at the long decode of bench_generate (B = 64, prompt + 128 slots).
+  add(decode_attention_row(64, 4, 32, 143, 100, 4), cpu, 20);
+  // The same with 4 rows: the caches fit the L2/L3 caches, so this row times the arithmetic.
+  add(decode_attention_row(4, 4, 32, 143, 100, 4), cpu, 320);
   if (!cpu_only && torch::cuda::is_available()) {
     const torch::Device gpu(torch::kCUDA, 0);
     for (int64_t V : {32000, 50257}) {
