@@ -41,18 +41,25 @@ def number(rec, key):
     return float(v) if isinstance(v, (int, float)) else math.nan
 
 
-def collect(run_dirs):
-    """[(run name, arm label, {round: record})]; a round repeated by a resumed run keeps its
-    last record."""
+def load_runs(run_dirs):
+    """[(run name, records of its metrics.jsonl)], each file read once; a missing one is skipped."""
     out = []
     for run in run_dirs:
         path = os.path.join(run, "metrics.jsonl")
         if not os.path.exists(path):
             print(f"plot_gap: {path}: missing, skipped", file=sys.stderr)
             continue
-        name = os.path.basename(os.path.normpath(run))
+        out.append((os.path.basename(os.path.normpath(run)), list(read_jsonl(path, skip_broken=True))))
+    return out
+
+
+def collect(loaded):
+    """[(run name, arm label, {round: record})]; a round repeated by a resumed run keeps its
+    last record."""
+    out = []
+    for name, records in loaded:
         by_arm = {}
-        for rec in read_jsonl(path, skip_broken=True):
+        for rec in records:
             if rec.get("kind") != "round" or not isinstance(rec.get("round"), int):
                 continue
             arm = str(rec.get("arm", "?"))
@@ -61,17 +68,13 @@ def collect(run_dirs):
     return out
 
 
-def collect_pass_at(run_dirs):
+def collect_pass_at(loaded):
     """{(run name, arm label): {round: {k: pass@k}}}; round 0 from pretraining's final eval row
     (it belongs to every arm of the run)."""
     out = {}
-    for run in run_dirs:
-        path = os.path.join(run, "metrics.jsonl")
-        if not os.path.exists(path):
-            continue
-        name = os.path.basename(os.path.normpath(run))
+    for name, records in loaded:
         base, rounds = None, {}
-        for rec in read_jsonl(path, skip_broken=True):
+        for rec in records:
             p = rec.get("pass_at")
             if not isinstance(p, dict):
                 continue
@@ -131,7 +134,8 @@ def main():
     parser.add_argument("runs", nargs="+", help="run directories (each with metrics.jsonl)")
     args = parser.parse_args()
 
-    runs = collect(args.runs)
+    loaded = load_runs(args.runs)
+    runs = collect(loaded)
     if not runs:
         print("plot_gap: no round records in " + ", ".join(args.runs), file=sys.stderr)
         return 2
@@ -143,7 +147,7 @@ def main():
     study = len(runs) > 4 and len(set(arms)) < len(arms)
     lines = per_arm_lines(runs) if study else per_run_lines(runs)
     styles = {"greedy": "-o", "J_f": "--s", "J_filtered": ":^"}
-    pass_at = collect_pass_at(args.runs)
+    pass_at = collect_pass_at(loaded)
     panels = 3 if pass_at else 2
     fig, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5 + 0.25 * len(lines)))
     ax_acc, ax_gap = axes[0], axes[1]
