@@ -42,7 +42,9 @@ TEST(DecodeAttention, KernelEqualsOperatorsAtAwkwardSizes) {
     bool rotary;
   };
   for (const Case c : {Case{1, 1, 2, 1, 0, true}, Case{7, 3, 6, 11, 8, true}, Case{5, 2, 10, 9, 8, false},
-                       Case{33, 5, 4, 40, 17, true}, Case{3, 4, 16, 130, 129, true}}) {
+                       Case{33, 5, 4, 40, 17, true}, Case{3, 4, 16, 130, 129, true},
+                       // head widths with blocks of 32 and 16 output sums and a tail after them
+                       Case{6, 2, 32, 21, 20, true}, Case{4, 3, 56, 19, 12, true}, Case{2, 1, 40, 7, 6, false}}) {
     const int64_t D = c.H * c.hd;
     auto qkv = torch::randn({c.B, 3 * D});
     auto kc = torch::randn({c.B, c.H, c.cap, c.hd}), vc = torch::randn({c.B, c.H, c.cap, c.hd});
