@@ -5,11 +5,12 @@
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "models/packed_linear.h"
 #include "models/rope.h"
 
 namespace mg {
 
-GptImpl::GptImpl(const GptConfig& c) : cfg_(c) {
+GptImpl::GptImpl(const GptConfig& c) : cfg_(c), packed_(std::make_shared<PackedLinears>()) {
   cfg_.validate();
   wte = register_module("wte", torch::nn::Embedding(cfg_.vocab, cfg_.d_model));
   if (cfg_.pos == "learned") wpe = register_module("wpe", torch::nn::Embedding(cfg_.max_seq, cfg_.d_model));

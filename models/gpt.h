@@ -7,6 +7,7 @@
 // matmuls and attention run in bf16, LayerNorms and the residual stream stay fp32. The model
 // also runs with all parameters cast to bf16 (model->to(torch::kBFloat16)); rotary angles are
 // computed in fp32 either way.
+#include <memory>
 #include <vector>
 
 #include <torch/nn/module.h>
@@ -19,6 +20,8 @@
 #include "models/kv_cache.h"
 
 namespace mg {
+
+class PackedLinears;  // models/packed_linear.h
 
 class GptImpl : public torch::nn::Module {
  public:
@@ -62,6 +65,9 @@ class GptImpl : public torch::nn::Module {
   torch::nn::ModuleList block_list{nullptr};
   std::vector<Block> blocks_;  // the same modules, typed
   torch::nn::LayerNorm ln_f{nullptr};
+  // hidden_step_cpu's weights in the BLAS's packed layout, made on first use and again after an
+  // update (keyed by the weight's version).
+  std::shared_ptr<PackedLinears> packed_;
 };
 TORCH_MODULE(Gpt);
 

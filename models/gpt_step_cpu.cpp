@@ -13,6 +13,7 @@
 #include "core/serial_scope.h"
 #include "kernels/decode_attention.h"
 #include "models/gpt.h"
+#include "models/packed_linear.h"
 #include "models/rope.h"
 
 namespace mg {
@@ -27,8 +28,9 @@ torch::Tensor layer_norm(const torch::Tensor& x, const torch::nn::LayerNorm& ln)
 }
 
 // residual + x @ W^T + bias, in two operators.
-torch::Tensor linear_into(const torch::Tensor& residual, const torch::Tensor& x, const torch::nn::Linear& lin) {
-  auto y = at::addmm(residual, x, lin->weight.t());
+torch::Tensor linear_into(PackedLinears& packed, const torch::Tensor& residual, const torch::Tensor& x,
+                          const torch::nn::Linear& lin) {
+  auto y = packed.addmm(residual, x, lin->weight);
   return y.add_(lin->bias);
 }
 
@@ -47,6 +49,7 @@ torch::Tensor GptImpl::hidden_step_cpu(const torch::Tensor& tokens, const torch:
   std::vector<std::pair<torch::Tensor, torch::Tensor>> kv;  // allocated here, before the threads
   for (size_t l = 0; l < blocks_.size(); ++l) kv.push_back(cache.storage(static_cast<int64_t>(l), torch::kFloat32));
   auto out = torch::empty({B, cfg_.d_model}, wte->weight.options());
+  PackedLinears& packed = *packed_;
 
   // At most one parallel region per step: each thread runs the whole step for its share of the
   // rows, every operator inside it on one thread. Threading each small operator instead woke
@@ -66,14 +69,14 @@ torch::Tensor GptImpl::hidden_step_cpu(const torch::Tensor& tokens, const torch:
     if (cfg_.pos == "learned") x.add_(wpe->weight.index_select(0, rows(positions)));
     for (size_t l = 0; l < blocks_.size(); ++l) {
       auto& b = blocks_[l];
-      auto qkv = at::addmm(b->attn->qkv->bias, layer_norm(x, b->ln1), b->attn->qkv->weight.t());
+      auto qkv = packed.addmm(b->attn->qkv->bias, layer_norm(x, b->ln1), b->attn->qkv->weight);
       auto k_rows = rows(kv[l].first), v_rows = rows(kv[l].second);
       auto att = kernels::decode_attention_cpu(qkv, k_rows, v_rows, slot, rows(key_start), rows(cos), rows(sin),
                                                cfg_.n_head);
-      auto h = linear_into(x, att, b->attn->proj);
-      auto f = at::addmm(b->fc->bias, layer_norm(h, b->ln2), b->fc->weight.t());
+      auto h = linear_into(packed, x, att, b->attn->proj);
+      auto f = packed.addmm(b->fc->bias, layer_norm(h, b->ln2), b->fc->weight);
       at::gelu_(f, "tanh");
-      x = linear_into(h, f, b->proj);
+      x = linear_into(packed, h, f, b->proj);
     }
     rows(out).copy_(layer_norm(x, ln_f));
   });
