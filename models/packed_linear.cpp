@@ -22,21 +22,23 @@ bool PackedLinears::available() {
   return cblas_sgemm_pack_get_size != nullptr && cblas_sgemm_pack != nullptr && cblas_sgemm_compute != nullptr;
 }
 
-const float* PackedLinears::packed(const torch::Tensor& w, int64_t m) {
+std::shared_ptr<const float[]> PackedLinears::packed(const torch::Tensor& w, int64_t m) {
   const int64_t n = w.size(0), k = w.size(1);
   std::lock_guard<std::mutex> lock(mutex_);
-  Packed& p = cache_[{w.data_ptr(), n * k, m}];
+  const std::tuple<const void*, int64_t, int64_t> key{w.data_ptr(), n * k, m};
+  if (cache_.size() >= kMaxEntries && cache_.find(key) == cache_.end()) cache_.clear();
+  Packed& p = cache_[key];
   if (p.version != static_cast<int64_t>(w._version()) || !p.data) {
     const size_t bytes = cblas_sgemm_pack_get_size(kBMatrix, static_cast<int>(m), static_cast<int>(n),
                                                    static_cast<int>(k));
-    p.data.reset(new float[(bytes + sizeof(float) - 1) / sizeof(float)]);
+    p.data.reset(new float[(bytes + sizeof(float) - 1) / sizeof(float)]);  // a fresh buffer: a caller may hold the old
     // op(B) = w^T, k x n, from w stored [n, k] row-major (leading dimension k).
     cblas_sgemm_pack(kRowMajor, kBMatrix, kTrans, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0f,
                      w.data_ptr<float>(), static_cast<int>(k), p.data.get());
     p.version = static_cast<int64_t>(w._version());
     p.weight = w;
   }
-  return p.data.get();
+  return p.data;
 }
 
 torch::Tensor PackedLinears::addmm(const torch::Tensor& add, const torch::Tensor& x, const torch::Tensor& w) {
@@ -46,10 +48,10 @@ torch::Tensor PackedLinears::addmm(const torch::Tensor& add, const torch::Tensor
                         x.size(0) < (int64_t{1} << 31) && w.numel() < (int64_t{1} << 31);
   if (!packable) return at::addmm(add, x, w.t());
   const int64_t m = x.size(0), n = w.size(0), k = w.size(1);
-  const float* b = packed(w, m);
+  const auto b = packed(w, m);
   auto out = add.expand({m, n}).clone(at::MemoryFormat::Contiguous);  // C, with beta = 1: add + x @ w^T
   cblas_sgemm_compute(kRowMajor, kNoTrans, kPacked, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-                      x.data_ptr<float>(), static_cast<int>(k), b, static_cast<int>(n), 1.0f, out.data_ptr<float>(),
+                      x.data_ptr<float>(), static_cast<int>(k), b.get(), static_cast<int>(n), 1.0f, out.data_ptr<float>(),
                       static_cast<int>(n));
   return out;
 }

@@ -30,9 +30,12 @@ class PackedLinears {
   struct Packed {
     torch::Tensor weight;  // held, so that its storage (the key) cannot be reused by another tensor
     int64_t version = -1;
-    std::unique_ptr<float[]> data;
+    std::shared_ptr<float[]> data;  // shared with a call in progress, should the entry be dropped
   };
-  const float* packed(const torch::Tensor& w, int64_t m);
+  // At most this many packed copies are kept (one per weight and row count); past it the cache
+  // starts again, so that decoding at many batch sizes does not grow memory without bound.
+  static constexpr size_t kMaxEntries = 64;
+  std::shared_ptr<const float[]> packed(const torch::Tensor& w, int64_t m);
   std::mutex mutex_;  // the rows of a step may be split between threads
   std::map<std::tuple<const void*, int64_t, int64_t>, Packed> cache_;  // (storage, n*k, m)
 };

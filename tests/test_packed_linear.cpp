@@ -44,6 +44,16 @@ TEST(PackedLinear, PacksAgainWhenTheWeightChanges) {
   EXPECT_TRUE(torch::allclose(packed.addmm(bias, x3, w), at::addmm(bias, x3, w.t()), 1e-5, 1e-5));
 }
 
+TEST(PackedLinear, StaysRightPastTheCacheBound) {
+  torch::manual_seed(7);
+  mg::PackedLinears packed;
+  const auto w = torch::randn({12, 8}), bias = torch::randn({12});
+  for (int64_t m = 1; m <= 150; ++m) {  // more row counts than the cache keeps
+    const auto x = torch::randn({m, 8});
+    ASSERT_TRUE(torch::allclose(packed.addmm(bias, x, w), at::addmm(bias, x, w.t()), 1e-5, 1e-5)) << "m=" << m;
+  }
+}
+
 TEST(PackedLinear, FallsBackForWhatItDoesNotPack) {
   mg::PackedLinears packed;
   const auto w = torch::randn({16, 8}), x = torch::randn({8, 5}).t();  // x not contiguous
