@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <string>
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include "core/errors.h"
+#include "models/decode_graph.h"
 
 namespace mg {
 
@@ -16,10 +18,16 @@ Decoder::Decoder(Gpt model, int64_t batch, int64_t max_len, torch::Device device
              device) {
   if (batch < 1) fail_input("decoder: batch must be positive");
   if (max_len < 1) fail_input("decoder: max_len must be positive");
-  const char* path = std::getenv("MINDGAP_DECODE");
-  fused_ = device.is_cpu() && model_->unembedding().scalar_type() == torch::kFloat32 &&
-           !(path != nullptr && std::string(path) == "modules");
+  const char* env = std::getenv("MINDGAP_DECODE");
+  const std::string path = env != nullptr ? env : "";
+  graph_mode_ = path == "graph";
+  fused_ = !graph_mode_ && device.is_cpu() && model_->unembedding().scalar_type() == torch::kFloat32 &&
+           path != "modules";
 }
+
+Decoder::~Decoder() = default;
+
+bool Decoder::graph_captured() const { return graph_ != nullptr && graph_->captured(); }
 
 torch::Tensor Decoder::next_logits(const torch::Tensor& tokens, const torch::Tensor& positions,
                                    const torch::Tensor& mask) {
@@ -79,6 +87,9 @@ torch::Tensor Decoder::prefill(const std::vector<std::vector<int>>& prompts) {
   }
   min_pad_ = 0;  // the longest prompt has no padding
   cache_.reset();
+  // A fresh graph for each prefill: its zeroed slots and captured buffers belong to one sequence.
+  graph_.reset();
+  if (graph_mode_) graph_ = std::make_unique<DecodeGraph>(model_, cache_);
   pad_ = pad.to(device_);
   auto slots = torch::arange(longest, torch::TensorOptions().dtype(torch::kInt64)).unsqueeze(0);  // [1,P]
   auto positions = (slots - pad.unsqueeze(1)).clamp_min(0);                                       // [B,P]
@@ -107,6 +118,11 @@ torch::Tensor Decoder::step(const torch::Tensor& tokens) {
   if (cfg.pos == "learned" && slot - min_pad_ >= cfg.max_seq)
     fail_input("decoder: position " + std::to_string(slot - min_pad_) + " is past max_seq " + std::to_string(cfg.max_seq) +
                " of learned positions");
+  // A graph captured under autocast would replay casts of weights that autocast frees when its
+  // scope ends; decoding does not run under it, but if it ever does, the modules take the step.
+  if (graph_ && !(device_.is_cuda() && at::autocast::is_autocast_enabled(at::kCUDA))) {
+    return last_logits([&] { return graph_->step(tokens.to(device_), slot - pad_, pad_, slot); });
+  }
   if (fused_) {
     // The new token's keys are [pad_i, slot] of row i: the step mask, as a start per row.
     return last_logits([&] { return model_->hidden_step_cpu(tokens.to(device_), slot - pad_, pad_, cache_); });

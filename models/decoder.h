@@ -9,6 +9,7 @@
 // all-masked row would give NaN, which would leak through 0 * NaN into later layers).
 // When all prompts have the same length no mask is built and the fused causal kernel runs.
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <torch/types.h>
@@ -18,10 +19,13 @@
 
 namespace mg {
 
+class DecodeGraph;  // models/decode_graph.h
+
 class Decoder {
  public:
   // `max_len`: cache slots = the longest prompt plus the tokens to generate.
   Decoder(Gpt model, int64_t batch, int64_t max_len, torch::Device device);
+  ~Decoder();
 
   // Starts over with `batch` prompts (token ids, each non-empty, possibly different lengths);
   // returns next-token logits [B,V] fp32. Runs under NoGradGuard and in eval mode (the model's
@@ -29,7 +33,8 @@ class Decoder {
   torch::Tensor prefill(const std::vector<std::vector<int>>& prompts);
   // Appends one token per row ([B] int64, any device) and returns next-token logits [B,V] fp32.
   // An fp32 model on the CPU steps through the fused step (a third of the operators); a GPU or
-  // bf16 model, or MINDGAP_DECODE=modules, through the modules.
+  // bf16 model, or MINDGAP_DECODE=modules, through the modules; MINDGAP_DECODE=graph through
+  // the static step, captured in a CUDA graph on a GPU (models/decode_graph.h).
   torch::Tensor step(const torch::Tensor& tokens);
 
   int64_t length() const { return cache_.length(); }  // slots used so far (pads included)
@@ -37,6 +42,9 @@ class Decoder {
   int64_t max_len() const { return cache_.capacity(); }
   // Whether step() takes the fused CPU step (GptImpl::hidden_step_cpu) or the modules.
   bool fused_steps() const { return fused_; }
+  // Whether step() takes the static step (MINDGAP_DECODE=graph), and whether a graph was captured.
+  bool graph_steps() const { return graph_ != nullptr; }
+  bool graph_captured() const;
 
  private:
   torch::Tensor next_logits(const torch::Tensor& tokens, const torch::Tensor& positions, const torch::Tensor& mask);
@@ -54,6 +62,8 @@ class Decoder {
   // Steps through GptImpl::hidden_step_cpu (fp32 on the CPU) rather than the modules; off with
   // MINDGAP_DECODE=modules (benchmarks compare the two).
   bool fused_ = false;
+  bool graph_mode_ = false;             // MINDGAP_DECODE=graph
+  std::unique_ptr<DecodeGraph> graph_;  // made by each prefill in graph mode
 };
 
 }  // namespace mg

@@ -51,6 +51,15 @@ class GptImpl : public torch::nn::Module {
   torch::Tensor hidden_step_cpu(const torch::Tensor& tokens, const torch::Tensor& positions,
                                 const torch::Tensor& key_start, KvCache& cache);
 
+  // The same step with static shapes and no read of device values on the host, so that a GPU
+  // can capture it in a CUDA graph (models/decode_graph.h): tokens, positions, key_start [B]
+  // and slot [1], int64 on the model's device. It writes k and v into `slot` of `cache` by index
+  // and attends over the whole capacity with the slots outside [key_start[b], slot] masked (the
+  // caller zeroes the slots not yet written, so that a masked slot is never NaN); it does not
+  // advance the cache. Returns final-LayerNorm hidden states [B,D] (models/gpt_step_static.cpp).
+  torch::Tensor hidden_step_static(const torch::Tensor& tokens, const torch::Tensor& positions,
+                                   const torch::Tensor& key_start, const torch::Tensor& slot, KvCache& cache);
+
   const GptConfig& config() const { return cfg_; }
   int64_t num_parameters() const;  // the tied embedding counted once
 

@@ -84,11 +84,11 @@ ctest --test-dir "$build" -L default --output-on-failure -j 4 --timeout 600 >"$O
 rc_tests=$?
 status "tests (ctest -L default)" "$(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -n 1) (ctest.log)"
 # The kernel tests again, for the record of what ran (ctest counts a skipped gtest as passed).
-for t in test_sampling test_logprob; do
+for t in test_sampling test_logprob test_decode_graph; do
   [ -x "$build/tests/$t" ] && "$build/tests/$t" >>"$OUT/kernel_tests.log" 2>&1
 done
-gpu_runs=$(grep -cE '^\[       OK \] (SamplingCuda|LogprobCuda)\.' "$OUT/kernel_tests.log")
-gpu_skips=$(grep -cE '^\[  SKIPPED \] (SamplingCuda|LogprobCuda)\.[A-Za-z]+ \(' "$OUT/kernel_tests.log")
+gpu_runs=$(grep -cE '^\[       OK \] (SamplingCuda|LogprobCuda|DecodeGraph\.CapturedSteps)' "$OUT/kernel_tests.log")
+gpu_skips=$(grep -cE '^\[  SKIPPED \] (SamplingCuda\.|LogprobCuda\.|DecodeGraph\.CapturedSteps)[A-Za-z]* \(' "$OUT/kernel_tests.log")
 status "kernel GPU tests" "$gpu_runs passed on the GPU, $gpu_skips skipped (kernel_tests.log)"
 
 # 5. The benchmark table.
@@ -98,5 +98,12 @@ else
   status bench_kernels "FAILED (bench.txt)"
 fi
 { echo; echo "## bench_kernels"; echo; cat "$OUT/bench.txt"; } >>"$summary"
+# The decoding step captured in a CUDA graph against the modules, alternated.
+if "$build/bench_decode_gpu" >"$OUT/bench_decode_gpu.txt" 2>&1; then
+  status bench_decode_gpu "ok (bench_decode_gpu.txt)"
+else
+  status bench_decode_gpu "FAILED (bench_decode_gpu.txt)"
+fi
+{ echo; echo "## bench_decode_gpu"; echo; cat "$OUT/bench_decode_gpu.txt"; } >>"$summary"
 cat "$summary"
 exit $rc_tests
