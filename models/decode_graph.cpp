@@ -23,7 +23,7 @@ struct DecodeGraph::Graph {};
 DecodeGraph::DecodeGraph(Gpt model, KvCache& cache) : model_(std::move(model)), cache_(cache) {}
 
 DecodeGraph::~DecodeGraph() {
-  // The output and inputs live in the graph's memory pool: release them before the graph.
+  // The output lives in the graph's memory pool: release the buffers before the graph.
   out_ = tokens_ = positions_ = key_start_ = slot_ = torch::Tensor();
   graph_.reset();
 }
