@@ -16,7 +16,6 @@ A workload (workloads.json) is a list of chunks of token-id prompts, a step coun
 temperature (0: greedy) and whether rows stop at the end token; chunks run one after another
 as mindgap's generate stage runs them.
 """
-import argparse
 import json
 import sys
 import time
@@ -25,8 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from bench_model_ref import Gpt  # noqa: E402
-from bench_train_step_ref import mindgap_to_reference, read_safetensors  # noqa: E402
+from bench_train_step_ref import load_model, reference_inputs  # noqa: E402
 
 
 def left_pad(prompts, pad_id):
@@ -142,15 +140,9 @@ def count_and_hash(out, end_id):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--threads", type=int, default=2)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    meta = json.load(open(f"{a.dir}/meta.json"))
+    a, meta = reference_inputs()
     workloads = json.load(open(f"{a.dir}/workloads.json"))
-    model = Gpt(meta["vocab"], meta["n_layer"], meta["n_head"], meta["d_model"], meta["max_seq"], meta["pos"])
-    model.load_state_dict(mindgap_to_reference(read_safetensors(f"{a.dir}/model.safetensors")))
+    model = load_model(a.dir, meta)
     model.eval()
     eager = EagerDecoder(model, meta)
     hf, hf_why = None, ""

@@ -13,7 +13,6 @@ number of distillation steps (tools/bench_train_step_ref.py's step, fresh AdamW,
 and learning rates mindgap used); greedy decoding of the held-out prompts, compared with their
 answers; and a save of the weights and the optimizer's state.
 """
-import argparse
 import collections
 import json
 import os
@@ -22,12 +21,10 @@ import tempfile
 import time
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from bench_generate_ref import EagerDecoder  # noqa: E402
-from bench_model_ref import Gpt  # noqa: E402
-from bench_train_step_ref import mindgap_to_reference, read_safetensors  # noqa: E402
+from bench_train_step_ref import load_model, make_adamw, read_safetensors, reference_inputs, train_step  # noqa: E402
 
 
 def answers_of(out, end_id):
@@ -44,12 +41,7 @@ def answers_of(out, end_id):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--threads", type=int, default=2)
-    a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    meta = json.load(open(f"{a.dir}/meta.json"))
+    a, meta = reference_inputs()
     gen, dis, ev = meta["generate"], meta["distill"], meta["eval"]
     batches = read_safetensors(f"{a.dir}/distill.safetensors")
     end_id, pad_id = meta["end_id"], meta["pad_id"]
@@ -58,8 +50,7 @@ def main():
     def one_round():
         stages = {}
         t_all = time.perf_counter()
-        model = Gpt(meta["vocab"], meta["n_layer"], meta["n_head"], meta["d_model"], meta["max_seq"], meta["pos"])
-        model.load_state_dict(mindgap_to_reference(read_safetensors(f"{a.dir}/model.safetensors")))
+        model = load_model(a.dir, meta)
 
         t0 = time.perf_counter()
         model.eval()
@@ -82,28 +73,13 @@ def main():
 
         t0 = time.perf_counter()
         model.train()
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in model.parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": meta["distill"]["weight_decay"]},
-             {"params": no_decay, "weight_decay": 0.0}],
-            lr=dis["lr"][0],
-        )
+        opt = make_adamw(model, dis["lr"][0], dis["weight_decay"])
         for step in range(dis["steps"]):
             for g in opt.param_groups:
                 g["lr"] = dis["lr"][step]
-            inputs, targets = batches[f"inputs-{step}"], batches[f"targets-{step}"]
-            w = batches[f"weights-{step}"].reshape(-1)
-            opt.zero_grad(set_to_none=True)
-            idx = w.nonzero().reshape(-1)
-            h = model.hidden(inputs).reshape(-1, meta["d_model"]).index_select(0, idx)
-            nll = F.cross_entropy(F.linear(h, model.wte.weight), targets.reshape(-1).index_select(0, idx),
-                                  reduction="none")
-            loss = (nll * w.index_select(0, idx)).sum() / w.sum()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), dis["grad_clip"])
-            opt.step()
-            loss.item()  # mindgap reads every step's loss (progress, divergence check)
+            # train_step reads the loss back, as mindgap does at every step (progress, divergence).
+            train_step(model, opt, batches[f"inputs-{step}"], batches[f"targets-{step}"], batches[f"weights-{step}"],
+                       dis["grad_clip"])
         stages["distill"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()

@@ -48,38 +48,58 @@ def mindgap_to_reference(state):
     return {k.replace("attn.qkv", "qkv").replace("attn.proj", "attn_proj"): v for k, v in state.items()}
 
 
-def main():
+def reference_inputs():
+    """What every reference of the benchmarks starts with: --dir (where the C++ side wrote its
+    inputs) and --threads, torch's thread count set, and the directory's meta.json."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True, help="where bench_train_step wrote model/batch files")
+    ap.add_argument("--dir", required=True, help="where the benchmark wrote the weights and inputs")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    meta = json.load(open(f"{a.dir}/meta.json"))
+    return a, json.load(open(f"{a.dir}/meta.json"))
+
+
+def load_model(directory, meta):
+    """The GPT of meta.json with the weights of <directory>/model.safetensors."""
     model = Gpt(meta["vocab"], meta["n_layer"], meta["n_head"], meta["d_model"], meta["max_seq"], meta["pos"])
-    model.load_state_dict(mindgap_to_reference(read_safetensors(f"{a.dir}/model.safetensors")))
+    model.load_state_dict(mindgap_to_reference(read_safetensors(f"{directory}/model.safetensors")))
+    return model
+
+
+def make_adamw(model, lr, weight_decay):
+    """AdamW in mindgap's two groups: weight decay on matrices only."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": meta["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=meta["lr"],
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr
     )
+
+
+def train_step(model, opt, inputs, targets, weights, clip):
+    """mindgap's train_step: logits only where the weight is non-zero, the weighted mean of
+    -log p(target), backward, global-norm clipping, one optimizer step. Returns the loss."""
+    opt.zero_grad(set_to_none=True)
+    w = weights.reshape(-1)
+    idx = w.nonzero().reshape(-1)
+    h = model.hidden(inputs).reshape(-1, model.wte.weight.shape[1]).index_select(0, idx)
+    nll = F.cross_entropy(F.linear(h, model.wte.weight), targets.reshape(-1).index_select(0, idx), reduction="none")
+    loss = (nll * w.index_select(0, idx)).sum() / w.sum()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    return loss.item()
+
+
+def main():
+    a, meta = reference_inputs()
+    model = load_model(a.dir, meta)
+    assert model.wte.weight.shape[0] == meta["vocab"]
+    opt = make_adamw(model, meta["lr"], meta["weight_decay"])
     batches = [read_safetensors(f"{a.dir}/batch-{i}.safetensors") for i in range(meta["batches"])]
     clip = meta["grad_clip"]
-    vocab = meta["vocab"]
 
     def step(b):
-        opt.zero_grad(set_to_none=True)
-        w = b["weights"].reshape(-1)
-        idx = w.nonzero().reshape(-1)
-        h = model.hidden(b["inputs"]).reshape(-1, meta["d_model"]).index_select(0, idx)
-        logits = F.linear(h, model.wte.weight)
-        nll = F.cross_entropy(logits, b["targets"].reshape(-1).index_select(0, idx), reduction="none")
-        loss = (nll * w.index_select(0, idx)).sum() / w.sum()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        assert logits.shape[-1] == vocab
-        return loss.item()
+        return train_step(model, opt, b["inputs"], b["targets"], b["weights"], clip)
 
     turn = 0
     print("ready", flush=True)
