@@ -26,10 +26,44 @@ struct Slot {
 
 bool is_gpt2(const GptConfig& c) { return c.pos == "learned"; }
 
+// A tensor's name and layout in one checkpoint scheme.
+struct Naming {
+  const char* name;
+  Layout layout;
+};
+
+// The tensors of every block, in mindgap's module order: mindgap's name under blocks.<l>., the
+// shape in multiples of d_model ([out * D, in * D] and a bias of [out * D]; in = 0 marks a
+// LayerNorm, weight and bias of [D]) and the name and layout under each scheme's block prefix.
+struct BlockTensor {
+  const char* mg;
+  int64_t out, in;
+  Naming gpt2, neox;
+};
+constexpr BlockTensor kBlockTensors[] = {
+    {"ln1", 1, 0, {"ln_1", Layout::Same}, {"input_layernorm", Layout::Same}},
+    {"attn.qkv", 3, 1, {"attn.c_attn", Layout::Transposed}, {"attention.query_key_value", Layout::HeadGrouped}},
+    {"attn.proj", 1, 1, {"attn.c_proj", Layout::Transposed}, {"attention.dense", Layout::Same}},
+    {"ln2", 1, 0, {"ln_2", Layout::Same}, {"post_attention_layernorm", Layout::Same}},
+    {"fc", 4, 1, {"mlp.c_fc", Layout::Transposed}, {"mlp.dense_h_to_4h", Layout::Same}},
+    {"proj", 1, 4, {"mlp.c_proj", Layout::Transposed}, {"mlp.dense_4h_to_h", Layout::Same}},
+};
+
+// The names outside the blocks, and which column of kBlockTensors a scheme uses.
+struct Scheme {
+  const char* wte;
+  const char* wpe;    // "" where the positions are not learned
+  const char* layer;  // block l's tensors are under <layer><l>.
+  const char* ln_f;
+  Naming BlockTensor::*block;
+};
+constexpr Scheme kGpt2{"transformer.wte", "transformer.wpe", "transformer.h.", "transformer.ln_f", &BlockTensor::gpt2};
+constexpr Scheme kNeox{"gpt_neox.embed_in", "", "gpt_neox.layers.", "gpt_neox.final_layer_norm", &BlockTensor::neox};
+
 // Every tensor of the model, in mindgap's module order.
 std::vector<Slot> slots(const GptConfig& c) {
-  const int64_t V = c.vocab, D = c.d_model, S = c.max_seq;
-  const bool gpt2 = is_gpt2(c);
+  const Scheme& scheme = is_gpt2(c) ? kGpt2 : kNeox;
+  const int64_t D = c.d_model;
   std::vector<Slot> s;
   auto linear = [&](const std::string& mg, const std::string& hf, int64_t out, int64_t in, Layout w) {
     s.push_back({mg + ".weight", hf + ".weight", {out, in}, w});
@@ -39,33 +73,17 @@ std::vector<Slot> slots(const GptConfig& c) {
     s.push_back({mg + ".weight", hf + ".weight", {D}, Layout::Same});
     s.push_back({mg + ".bias", hf + ".bias", {D}, Layout::Same});
   };
-  if (gpt2) {
-    s.push_back({"wte.weight", "transformer.wte.weight", {V, D}, Layout::Same});
-    s.push_back({"wpe.weight", "transformer.wpe.weight", {S, D}, Layout::Same});
-  } else {
-    s.push_back({"wte.weight", "gpt_neox.embed_in.weight", {V, D}, Layout::Same});
-  }
+  s.push_back({"wte.weight", std::string(scheme.wte) + ".weight", {c.vocab, D}, Layout::Same});
+  if (*scheme.wpe) s.push_back({"wpe.weight", std::string(scheme.wpe) + ".weight", {c.max_seq, D}, Layout::Same});
   for (int l = 0; l < c.n_layer; ++l) {
-    const std::string m = "blocks." + std::to_string(l) + ".";
-    if (gpt2) {
-      const std::string h = "transformer.h." + std::to_string(l) + ".";
-      norm(m + "ln1", h + "ln_1");
-      linear(m + "attn.qkv", h + "attn.c_attn", 3 * D, D, Layout::Transposed);
-      linear(m + "attn.proj", h + "attn.c_proj", D, D, Layout::Transposed);
-      norm(m + "ln2", h + "ln_2");
-      linear(m + "fc", h + "mlp.c_fc", 4 * D, D, Layout::Transposed);
-      linear(m + "proj", h + "mlp.c_proj", D, 4 * D, Layout::Transposed);
-    } else {
-      const std::string h = "gpt_neox.layers." + std::to_string(l) + ".";
-      norm(m + "ln1", h + "input_layernorm");
-      linear(m + "attn.qkv", h + "attention.query_key_value", 3 * D, D, Layout::HeadGrouped);
-      linear(m + "attn.proj", h + "attention.dense", D, D, Layout::Same);
-      norm(m + "ln2", h + "post_attention_layernorm");
-      linear(m + "fc", h + "mlp.dense_h_to_4h", 4 * D, D, Layout::Same);
-      linear(m + "proj", h + "mlp.dense_4h_to_h", D, 4 * D, Layout::Same);
+    const std::string m = "blocks." + std::to_string(l) + ".", h = scheme.layer + std::to_string(l) + ".";
+    for (const BlockTensor& t : kBlockTensors) {
+      const Naming& n = t.*scheme.block;
+      if (t.in == 0) norm(m + t.mg, h + n.name);
+      else linear(m + t.mg, h + n.name, t.out * D, t.in * D, n.layout);
     }
   }
-  norm("ln_f", gpt2 ? "transformer.ln_f" : "gpt_neox.final_layer_norm");
+  norm("ln_f", scheme.ln_f);
   return s;
 }
 

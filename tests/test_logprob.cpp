@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "core/errors.h"
-#include "kernels/cpu_peak_memory.h"
 #include "kernels/logprob.h"
+#include "tools/bench/cpu_peak_memory.h"
 
 namespace mg::kernels {
 namespace {
@@ -140,12 +140,12 @@ TEST(Logprob, CpuPeakMemoryAtV32kIsAFractionOfNaive) {
   const auto in = make_inputs(256, 32768, 64, 1.0, 3);
   int64_t custom = 0, naive = 0;
   {
-    CpuPeakMemory mem;
+    bench::CpuPeakMemory mem;
     const auto lp = token_logprob_entropy(in.H, in.W, in.targets, false).logprob;
     custom = mem.peak_bytes();
   }
   {
-    CpuPeakMemory mem;
+    bench::CpuPeakMemory mem;
     const auto lp = token_logprob_naive(in.H, in.W, in.targets);
     naive = mem.peak_bytes();
   }

@@ -1,5 +1,7 @@
 """What the plot scripts (plot_gap.py, plot_sweep.py, plot_testtime.py) share: reading the JSONL
-files mindgap writes, and matplotlib set to draw into files. Imported from beside them."""
+files mindgap writes, matplotlib set to draw into files, and the frame of a script that draws
+one figure from one input. Imported from beside them."""
+import argparse
 import json
 import sys
 
@@ -37,3 +39,39 @@ def pyplot(tool):
         print(f"{tool}: matplotlib is not installed for {sys.executable}", file=sys.stderr)
         return None
     return plt
+
+
+def methods_in_order(rows):
+    """The rows' "method" values, each once, in the order they first appear."""
+    methods = []
+    for r in rows:
+        if r["method"] not in methods:
+            methods.append(r["method"])
+    return methods
+
+
+def plot_main(tool, doc, input_name, read, source, draw):
+    """A script that draws one figure: --out and one input argument (input_name); read(args)
+    gives (rows, extra), exit 2 when it cannot or there are no rows (source(args) names where
+    they were looked for); exit 3 without matplotlib; draw(plt, rows, extra) gives (fig, ax),
+    whose legend is added before the figure is written to --out. Returns the exit code."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument(input_name)
+    args = parser.parse_args()
+    try:
+        rows, extra = read(args)
+    except (OSError, ValueError) as e:
+        print(tool + ": " + str(e), file=sys.stderr)
+        return 2
+    if not rows:
+        print(tool + ": no rows in " + source(args), file=sys.stderr)
+        return 2
+    plt = pyplot(tool)
+    if plt is None:
+        return 3
+    fig, ax = draw(plt, rows, extra)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(args.out, dpi=110)
+    return 0

@@ -10,38 +10,22 @@ line over the FLOPs it spans, with the slope and R^2 in the legend. The fit is m
 (trainers/sweep.cpp); this script only draws it.
 Exit codes: 0 drawn, 2 bad arguments or no rows, 3 matplotlib missing.
 """
-import argparse
 import math
 import os
 import sys
 
-from plot_support import pyplot, read_jsonl  # beside this script
+from plot_support import methods_in_order, plot_main, read_jsonl  # beside this script
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True)
-    parser.add_argument("sweep_dir")
-    args = parser.parse_args()
-    try:
-        rows = read_jsonl(os.path.join(args.sweep_dir, "sweep.jsonl"))
-        fits = {r["method"]: r for r in read_jsonl(os.path.join(args.sweep_dir, "sweep_fit.jsonl"))}
-    except (OSError, ValueError) as e:
-        print("plot_sweep: " + str(e), file=sys.stderr)
-        return 2
-    if not rows:
-        print("plot_sweep: no rows in sweep.jsonl", file=sys.stderr)
-        return 2
-    plt = pyplot("plot_sweep")
-    if plt is None:
-        return 3
+def read(args):
+    rows = read_jsonl(os.path.join(args.sweep_dir, "sweep.jsonl"))
+    fits = {r["method"]: r for r in read_jsonl(os.path.join(args.sweep_dir, "sweep_fit.jsonl"))}
+    return rows, fits
 
-    methods = []
-    for r in rows:
-        if r["method"] not in methods:
-            methods.append(r["method"])
+
+def draw(plt, rows, fits):
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for i, m in enumerate(methods):
+    for i, m in enumerate(methods_in_order(rows)):
         colour = "C%d" % i
         pts = [(r["flops"], r["relative_gap"]) for r in rows
                if r["method"] == m and r.get("relative_gap") is not None and r.get("flops")]
@@ -62,11 +46,8 @@ def main():
     ax.set_xlabel("pretraining FLOPs")
     ax.set_ylabel("relative gap  (J(f[w]) - J(f)) / (1 - J(f))")
     ax.set_title("generation-verification gap against pretraining compute")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=110)
-    return 0
+    return fig, ax
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(plot_main("plot_sweep", __doc__, "sweep_dir", read, lambda args: "sweep.jsonl", draw))

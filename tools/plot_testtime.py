@@ -8,34 +8,14 @@ picks among n samples. One line per method against n on a log2 axis; `none` (a r
 the n) and `oracle` (pass@n) are drawn dashed, as the floor and the ceiling.
 Exit codes: 0 drawn, 2 bad arguments or no rows, 3 matplotlib missing.
 """
-import argparse
 import sys
 
-from plot_support import pyplot, read_jsonl  # beside this script
+from plot_support import methods_in_order, plot_main, read_jsonl  # beside this script
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True)
-    parser.add_argument("rows")
-    args = parser.parse_args()
-    try:
-        rows = read_jsonl(args.rows)
-    except (OSError, ValueError) as e:
-        print("plot_testtime: " + str(e), file=sys.stderr)
-        return 2
-    if not rows:
-        print("plot_testtime: no rows in " + args.rows, file=sys.stderr)
-        return 2
-    plt = pyplot("plot_testtime")
-    if plt is None:
-        return 3
-    methods = []
-    for r in rows:
-        if r["method"] not in methods:
-            methods.append(r["method"])
+def draw(plt, rows, _):
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for i, m in enumerate(methods):
+    for i, m in enumerate(methods_in_order(rows)):
         pts = sorted((r["n"], r["accuracy"]) for r in rows if r["method"] == m)
         control = m in ("none", "oracle")
         label = {"none": "none (a random sample)", "oracle": "oracle (pass@N)"}.get(m, m)
@@ -46,11 +26,9 @@ def main():
     ax.set_xlabel("N (samples per prompt)")
     ax.set_ylabel("held-out accuracy of the answer picked")
     ax.set_title("best-of-N by self-verification (round %d)" % rows[0].get("round", 0))
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(args.out, dpi=110)
-    return 0
+    return fig, ax
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(plot_main("plot_testtime", __doc__, "rows", lambda args: (read_jsonl(args.rows), None),
+                       lambda args: args.rows, draw))

@@ -1,6 +1,6 @@
 // bench_generate: mindgap's decoding on the loop's own path against a plain PyTorch KV-cache
 // loop and Hugging Face `generate` on the same weights and prompts
-// (tools/bench_generate_ref.py). Two workloads:
+// (tools/bench/bench_generate_ref.py). Two workloads:
 //   round  the generate stage of a quick-start round: generate_answers over the recipe's
 //          prompts_per_round x samples_per_prompt rows, its sampling settings, stopping at the
 //          end token, in chunks of 512 rows
@@ -15,13 +15,10 @@
 // a fresh model rarely ends a row early, so every side runs the same number of steps.
 //
 //   bench_generate [--recipe PATH] [--pairs N] [--threads N] [--python PATH]
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -30,13 +27,13 @@
 
 #include "core/errors.h"
 #include "core/runtime.h"
-#include "core/safetensors.h"
+#include "core/run/safetensors.h"
 #include "kernels/sampling.h"
 #include "models/decoder.h"
 #include "models/hf_weights.h"
-#include "tools/bench_support.h"
+#include "tools/bench/bench_support.h"
 #include "tools/parse_args.h"
-#include "trainers/decode/answers.h"
+#include "trainers/sampling/answers.h"
 #include "trainers/run/run_context.h"
 
 namespace {
@@ -132,21 +129,16 @@ void print_row(const Row& r, bool with_hf, const std::string& hf_why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  mg::ensure_passive_openmp(argv);
-  mg::tune_allocator();
   Options o;
   CLI::App app{"mindgap's decoding against a PyTorch KV loop and Hugging Face generate, alternated"};
   app.add_option("--recipe", o.recipe, "recipe whose model, prompts and sampling are used")->capture_default_str();
   app.add_option("--pairs", o.pairs, "timed rounds (one leg of each side)")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads for every side")->capture_default_str();
   app.add_option("--python", o.python, "python with torch (default: $MINDGAP_PYTHON, the venv, python3)");
-  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
-  try {
-    const auto tmp = fs::temp_directory_path() / ("bench_generate." + std::to_string(::getpid()));
-    mg::bench::RemoveOnExit cleanup(tmp);
-    auto recipe = mg::load_recipe(mg::bench::find_tool_file(o.recipe),
-                                  {"run.dir=" + (tmp / "run").string(), "run.threads=" + std::to_string(o.threads),
-                                   "run.device=cpu"});
+  return mg::bench::run_main(argc, argv, app, [&] {
+    const mg::bench::ScratchDir scratch("bench_generate");
+    const fs::path& tmp = scratch.path();
+    auto recipe = scratch.load_recipe(o.recipe, o.threads);
     // Room for the long workload's 128 new tokens after a prompt.
     recipe.model.max_seq = std::max(recipe.model.max_seq, 64 + o.long_steps);
     mg::RunContext ctx = mg::open_run(recipe);
@@ -197,7 +189,7 @@ int main(int argc, char** argv) {
     mg::bench::CoProcess ref;
     std::string why;
     const std::string cmd = "OMP_WAIT_POLICY=PASSIVE '" + mg::bench::find_python(o.python) + "' '" +
-                            mg::bench::find_tool_file("tools/bench_generate_ref.py") + "' --dir '" +
+                            mg::bench::find_tool_file("tools/bench/bench_generate_ref.py") + "' --dir '" +
                             (tmp / "ref").string() + "' --threads " + std::to_string(o.threads);
     if (!ref.start(cmd, why)) {
       std::printf("bench_generate: skipped: %s\n", why.c_str());
@@ -268,8 +260,5 @@ int main(int argc, char** argv) {
     return long_row.last_ours.hash == long_row.last_eager.hash && long_row.last_ours.hash == long_row.last_modules.hash
                ? 0
                : 1;
-  } catch (const mg::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return e.exit_code();
-  }
+  });
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch twin of one `mindgap improve` round, driven by tools/bench_round.
+"""PyTorch twin of one `mindgap improve` round, driven by tools/bench/bench_round.
 
 It reads what bench_round wrote (meta.json, model.safetensors, distill.safetensors) and waits on
 stdin so that the two sides can be timed alternately in one run:
@@ -7,9 +7,9 @@ stdin so that the two sides can be timed alternately in one run:
              {"secs": total, "stages": {"generate": s, "verify": s, "distill": s, "eval": s}}
   `quit`  -> exits.
 A round does the work of mindgap's: load the weights; sample every prompt `samples` times with
-a KV cache (tools/bench_generate_ref.py's loop), in the same chunks; a majority vote per prompt
+a KV cache (tools/bench/bench_generate_ref.py's loop), in the same chunks; a majority vote per prompt
 over the sampled token sequences, keeping those with at least `keep_share` agreement; the same
-number of distillation steps (tools/bench_train_step_ref.py's step, fresh AdamW, the batches
+number of distillation steps (tools/bench/bench_train_step_ref.py's step, fresh AdamW, the batches
 and learning rates mindgap used); greedy decoding of the held-out prompts, compared with their
 answers; and a save of the weights and the optimizer's state.
 """

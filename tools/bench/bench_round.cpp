@@ -1,6 +1,6 @@
 // bench_round: one improvement round of a recipe, as `mindgap improve` runs it (a process of its
 // own: start-up, loading round-0000, generate, verify, filter, distill, eval, writing the round),
-// against a PyTorch script doing the same work (tools/bench_round_ref.py): load the same
+// against a PyTorch script doing the same work (tools/bench/bench_round_ref.py): load the same
 // weights; sample the same prompts the same number of times with a KV cache; a majority vote
 // per prompt; the same number of distillation steps on the batches mindgap built for that round
 // (same tokens, weights and learning rates); greedy accuracy on the same held-out prompts; save
@@ -9,14 +9,12 @@
 //   bench_round [--recipe PATH] [--pairs N] [--threads N] [--python PATH] [--base RUN_DIR]
 //
 // Without --base it first pretrains round-0000 with `mindgap pretrain` (minutes).
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -25,16 +23,15 @@
 
 #include "core/errors.h"
 #include "core/runtime.h"
-#include "core/safetensors.h"
-#include "trainers/decode/answers.h"
-#include "trainers/run/round_prompts.h"
+#include "core/run/safetensors.h"
+#include "trainers/sampling/answers.h"
+#include "trainers/curriculum/round_prompts.h"
 #include "trainers/run/run_context.h"
 #include "trainers/run/sample_io.h"
 #include "trainers/stages/distill_batches.h"
-#include "trainers/stages/verify.h"
 #include "trainers/training/batch.h"
-#include "trainers/training/held_out.h"
-#include "tools/bench_support.h"
+#include "trainers/stages/evaluate_held_out.h"
+#include "tools/bench/bench_support.h"
 #include "tools/parse_args.h"
 
 namespace {
@@ -118,9 +115,9 @@ void write_reference_inputs(const fs::path& dir, const fs::path& run, const Opti
   if (!chunk.empty()) chunks.push_back(chunk);
 
   const auto round_dir = run / "round-0001";
-  const auto verified = mg::read_verified(round_dir);
+  const auto candidates = mg::split_candidates(mg::read_samples(round_dir / "scored.jsonl"));
   const auto kept = mg::read_kept(round_dir / "kept.jsonl");
-  const auto examples = mg::distill_examples(ctx, 1, round.prompts, verified.samples, kept, verified.check);
+  const auto examples = mg::distill_examples(ctx, 1, round.prompts, candidates, kept);
   mg::DistillBatches batches(ctx, 1, examples);
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   nlohmann::json lrs = nlohmann::json::array();
@@ -177,8 +174,6 @@ double stage(const nlohmann::json& s, const char* name) { return s.is_object() ?
 }  // namespace
 
 int main(int argc, char** argv) {
-  mg::ensure_passive_openmp(argv);
-  mg::tune_allocator();
   Options o;
   CLI::App app{"one improvement round of `mindgap improve` against a PyTorch script doing the same work, alternated"};
   app.add_option("--recipe", o.recipe, "recipe whose round 1 is timed")->capture_default_str();
@@ -186,11 +181,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU threads for both sides")->capture_default_str();
   app.add_option("--python", o.python, "python with torch (default: $MINDGAP_PYTHON, the venv, python3)");
   app.add_option("--base", o.base, "a run directory with round-0000 to start from (default: pretrain one)");
-  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
-  try {
-    const auto tmp = fs::temp_directory_path() / ("bench_round." + std::to_string(::getpid()));
-    mg::bench::RemoveOnExit cleanup(tmp);
-    fs::create_directories(tmp);
+  return mg::bench::run_main(argc, argv, app, [&] {
+    const mg::bench::ScratchDir scratch("bench_round");
+    const fs::path& tmp = scratch.path();
     fs::path base = o.base;
     if (base.empty()) {
       base = tmp / "base";
@@ -213,7 +206,7 @@ int main(int argc, char** argv) {
     mg::bench::CoProcess ref;
     std::string why;
     const std::string cmd = "OMP_WAIT_POLICY=PASSIVE " + quoted(mg::bench::find_python(o.python)) + " " +
-                            quoted(mg::bench::find_tool_file("tools/bench_round_ref.py")) + " --dir " +
+                            quoted(mg::bench::find_tool_file("tools/bench/bench_round_ref.py")) + " --dir " +
                             quoted((tmp / "ref").string()) + " --threads " + std::to_string(o.threads);
     if (!ref.start(cmd, why)) {
       std::printf("bench_round: skipped: %s\n", why.c_str());
@@ -260,8 +253,5 @@ int main(int argc, char** argv) {
                 "process start-up, loading round-0000 and writing round-0001 (files, checksums, plot).\n"
                 "PyTorch's verify stage is a majority vote over token sequences; its eval compares tokens.\n");
     return 0;
-  } catch (const mg::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return e.exit_code();
-  }
+  });
 }

@@ -1,8 +1,9 @@
 #pragma once
-// What the benchmarks share: a clock, min/median/max of alternated pairs, finding the venv's
-// python and the repository's files from the build directory, and a reference process that is
-// kept alive and asked for one leg at a time, so that the two sides of a comparison alternate
-// in one run instead of running one after the other.
+// What the benchmarks share: the frame of their main, a throwaway run directory, a clock,
+// min/median/max of alternated pairs, greedy decoding, finding the venv's python and the
+// repository's files from the build directory, and a reference process that is kept alive and
+// asked for one leg at a time, so that the two sides of a comparison alternate in one run
+// instead of running one after the other.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,10 +13,61 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include <torch/types.h>
+
+#include "core/errors.h"
+#include "core/recipe/recipe.h"
+#include "core/runtime.h"
+#include "tools/parse_args.h"
+
+namespace mg {
+class Decoder;
+}
+
 namespace mg::bench {
+
+// A benchmark's main around its body: OpenMP threads that sleep when idle (re-executes the
+// program when that has to be set), the allocator tuned as the CLI tunes it, the options
+// declared on `app` parsed, and a mindgap error reported as one line with its exit code.
+template <class Body>
+int run_main(int argc, char** argv, CLI::App& app, Body&& body) {
+  mg::ensure_passive_openmp(argv);
+  mg::tune_allocator();
+  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
+  try {
+    return body();
+  } catch (const mg::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.exit_code();
+  }
+}
+
+// A throwaway directory for one benchmark run, <temp>/<name>.<pid>: made now and removed when
+// the benchmark ends, however it ends.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+  // The recipe at `recipe` (found as find_tool_file finds it) run in <this>/run, on the CPU with
+  // `threads` threads: how the in-process benchmarks run a recipe without touching its runs/.
+  mg::Recipe load_recipe(const std::string& recipe, int threads) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Greedy decoding of `steps` tokens after `prompts` through `dec` (freshly made for them):
+// the prefill, then argmax and one step per token. Returns the new tokens, [B, steps], on the
+// decoder's device.
+torch::Tensor greedy_tokens(mg::Decoder& dec, const std::vector<std::vector<int>>& prompts, int steps);
 
 using Clock = std::chrono::steady_clock;
 inline double seconds_since(Clock::time_point t0) {
@@ -64,16 +116,6 @@ inline std::string find_tool_file(const std::string& relative) {
       if (std::filesystem::exists(dir / rel)) return (dir / rel).string();
   return rel.string();
 }
-
-// Removes a scratch directory when the benchmark ends, however it ends.
-struct RemoveOnExit {
-  std::filesystem::path dir;
-  explicit RemoveOnExit(std::filesystem::path d) : dir(std::move(d)) {}
-  ~RemoveOnExit() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-};
 
 // A shell command run with pipes on its stdin and stdout. The reference prints "ready" once set
 // up; each `ask` writes one line and reads one line back.

@@ -15,7 +15,7 @@
 #include "core/runtime.h"
 #include "models/decoder.h"
 #include "models/gpt.h"
-#include "tools/bench_support.h"
+#include "tools/bench/bench_support.h"
 #include "tools/parse_args.h"
 
 namespace {
@@ -33,15 +33,8 @@ Leg decode(mg::Gpt& model, const std::vector<std::vector<int>>& prompts, int ste
   const auto t0 = mg::bench::Clock::now();
   mg::Decoder dec(model, B, static_cast<int64_t>(prompts[0].size()) + steps, torch::kCUDA);
   ::unsetenv("MINDGAP_DECODE");
-  auto logits = dec.prefill(prompts);
-  std::vector<torch::Tensor> out;
-  for (int t = 0; t < steps; ++t) {
-    auto next = logits.argmax(-1);
-    out.push_back(next);
-    if (t + 1 < steps) logits = dec.step(next);
-  }
   Leg leg;
-  leg.tokens = torch::stack(out, 1).cpu();  // waits for the GPU
+  leg.tokens = mg::bench::greedy_tokens(dec, prompts, steps).cpu();  // waits for the GPU
   leg.secs = mg::bench::seconds_since(t0);
   leg.captured = dec.graph_captured();
   return leg;

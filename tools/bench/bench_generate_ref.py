@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The two decode references of tools/bench_generate, on the weights and prompts it wrote:
+"""The two decode references of tools/bench/bench_generate, on the weights and prompts it wrote:
 
-  eager: a plain PyTorch KV-cache loop over mindgap's GPT (tools/bench_model_ref.py): the
+  eager: a plain PyTorch KV-cache loop over mindgap's GPT (tools/bench/bench_model_ref.py): the
          same left padding, per-row positions and pad mask as models/decoder.h, a preallocated
          cache written in place, inference mode, one token per row per step.
   hf:    transformers' generate() on the same model exported as a Hugging Face directory

@@ -23,6 +23,7 @@
 #include "core/errors.h"
 #include "core/runtime.h"
 #include "models/gpt.h"
+#include "tools/bench/bench_support.h"
 #include "tools/parse_args.h"
 
 namespace {
@@ -211,16 +212,8 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  mg::ensure_passive_openmp(argv);
-  mg::tune_allocator();
   Options o;
   CLI::App app{"all-reduce bandwidth of the Communicator, and the data-parallel scaling it predicts"};
   add_options(app, o);
-  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
-  try {
-    return run(o);
-  } catch (const mg::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return e.exit_code();
-  }
+  return mg::bench::run_main(argc, argv, app, [&] { return run(o); });
 }

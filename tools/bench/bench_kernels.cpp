@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "core/runtime.h"
-#include "kernels/cpu_peak_memory.h"
 #include "kernels/decode_attention.h"
 #include "kernels/logprob.h"
 #include "kernels/sampling.h"
 #include "models/rope.h"
-#include "tools/bench_support.h"
+#include "tools/bench/bench_support.h"
+#include "tools/bench/cpu_peak_memory.h"
 #include "tools/parse_args.h"
 #ifdef MINDGAP_HAVE_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -68,7 +68,7 @@ int64_t peak_bytes(const torch::Device& dev, const std::function<void()>& fn) {
     return cca::getDeviceStats(idx).allocated_bytes[0].peak - before;
 #endif
   }
-  mg::kernels::CpuPeakMemory mem;
+  mg::bench::CpuPeakMemory mem;
   fn();
   return mem.peak_bytes();
 }

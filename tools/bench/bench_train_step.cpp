@@ -1,6 +1,6 @@
 // bench_train_step: mindgap's real training step (`train_step`, on batches built by the real
 // pretraining data path of a recipe) against a PyTorch eager step doing the same work
-// (tools/bench_train_step_ref.py: same weights, same batches, weighted loss at scored positions,
+// (tools/bench/bench_train_step_ref.py: same weights, same batches, weighted loss at scored positions,
 // clipping, AdamW in two groups). The two sides are timed alternately, `--pairs` times, in one
 // run, so that load from other processes falls on both; the table gives min/median/max of the
 // speed ratio and the minor page faults per step of each side.
@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -24,8 +23,8 @@
 
 #include "core/errors.h"
 #include "core/runtime.h"
-#include "core/safetensors.h"
-#include "tools/bench_support.h"
+#include "core/run/safetensors.h"
+#include "tools/bench/bench_support.h"
 #include "tools/parse_args.h"
 #include "trainers/training/batch.h"
 #include "trainers/training/optimizer.h"
@@ -110,7 +109,7 @@ Row run_workload(mg::RunContext& ctx, const Workload& w, const Options& o, const
 
   mg::bench::CoProcess ref;
   std::string cmd = "OMP_WAIT_POLICY=PASSIVE '" + mg::bench::find_python(o.python) + "' '" +
-                    mg::bench::find_tool_file("tools/bench_train_step_ref.py") + "' --dir '" + dir.string() +
+                    mg::bench::find_tool_file("tools/bench/bench_train_step_ref.py") + "' --dir '" + dir.string() +
                     "' --threads " + std::to_string(o.threads);
   if (!ref.start(cmd, row.why)) return row;
 
@@ -157,8 +156,6 @@ Row run_workload(mg::RunContext& ctx, const Workload& w, const Options& o, const
 }  // namespace
 
 int main(int argc, char** argv) {
-  mg::ensure_passive_openmp(argv);
-  mg::tune_allocator();
   Options o;
   CLI::App app{"mindgap's training step against PyTorch eager on the real batches, alternated"};
   app.add_option("--recipe", o.recipe, "recipe whose model, data and optimizer are used")->capture_default_str();
@@ -166,13 +163,10 @@ int main(int argc, char** argv) {
   app.add_option("--steps", o.steps, "steps per leg")->capture_default_str();
   app.add_option("--threads", o.threads, "CPU threads for both sides")->capture_default_str();
   app.add_option("--python", o.python, "python with torch (default: $MINDGAP_PYTHON, the venv, python3)");
-  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
-  try {
-    const auto tmp = fs::temp_directory_path() / ("bench_train_step." + std::to_string(::getpid()));
-    mg::bench::RemoveOnExit cleanup(tmp);
-    auto recipe = mg::load_recipe(mg::bench::find_tool_file(o.recipe),
-                                  {"run.dir=" + (tmp / "run").string(), "run.threads=" + std::to_string(o.threads),
-                                   "run.device=cpu"});
+  return mg::bench::run_main(argc, argv, app, [&] {
+    const mg::bench::ScratchDir scratch("bench_train_step");
+    const fs::path& tmp = scratch.path();
+    auto recipe = scratch.load_recipe(o.recipe, o.threads);
     mg::RunContext ctx = mg::open_run(recipe);
     std::printf("bench_train_step: %s, %d threads, %d pairs x %d steps per leg, allocator: %s\n", o.recipe.c_str(),
                 o.threads, o.pairs, o.steps, mg::allocator_tuning().c_str());
@@ -202,8 +196,5 @@ int main(int argc, char** argv) {
                   loss);
     }
     return 0;
-  } catch (const mg::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return e.exit_code();
-  }
+  });
 }

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/tasks/verification.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 #include "tools/parse_args.h"
 
 namespace {

@@ -5,15 +5,12 @@
 //
 //   bench_model [--pos rope|learned|none] [--steps N] [--threads N] [--new-tokens N] [--pairs N]
 //               [--decode-batch N]
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <string>
 #include <vector>
 
@@ -24,7 +21,7 @@
 #include "models/decoder.h"
 #include "models/flops.h"
 #include "models/gpt.h"
-#include "tools/bench_support.h"
+#include "tools/bench/bench_support.h"
 #include "tools/parse_args.h"
 
 namespace {
@@ -87,14 +84,7 @@ double decode_cached(mg::Gpt& model, const std::vector<std::vector<int>>& prompt
   const int64_t B = static_cast<int64_t>(prompts.size());
   auto t0 = Clock::now();
   mg::Decoder dec(model, B, static_cast<int64_t>(prompts[0].size()) + new_tokens, torch::kCPU);
-  auto logits = dec.prefill(prompts);
-  std::vector<torch::Tensor> out;
-  for (int s = 0; s < new_tokens; ++s) {
-    auto next = logits.argmax(-1);
-    out.push_back(next);
-    if (s + 1 < new_tokens) logits = dec.step(next);
-  }
-  tokens = torch::stack(out, 1);
+  tokens = mg::bench::greedy_tokens(dec, prompts, new_tokens);
   return seconds_since(t0);
 }
 
@@ -122,13 +112,10 @@ void row(const std::string& what, const std::string& value, const std::string& n
 }  // namespace
 
 int main(int argc, char** argv) {
-  mg::ensure_passive_openmp(argv);
   Options o;
-  mg::tune_allocator();
   CLI::App app{"training throughput of the tiny GPT and KV-cached decoding"};
   add_options(app, o);
-  if (auto rc = mg::cli::parse_args(app, argc, argv)) return *rc;
-  try {
+  return mg::bench::run_main(argc, argv, app, [&] {
     mg::set_threads(o.threads);
     auto cfg = tiny(o.pos, 64);
     std::string shape = "L4 H4 d128 V32, " + o.pos + ", batch " + std::to_string(o.batch) + " x seq " +
@@ -171,8 +158,5 @@ int main(int argc, char** argv) {
     row("speed-up of the cache, min / med / max", mg::bench::mmm(ratio, "%.1f"),
         std::to_string(ratio.size()) + " alternated pairs; greedy tokens agree: " + fmt(100 * agree, "%.1f%%"));
     return 0;
-  } catch (const mg::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return e.exit_code();
-  }
+  });
 }

@@ -1,4 +1,4 @@
-#include "kernels/cpu_peak_memory.h"
+#include "tools/bench/cpu_peak_memory.h"
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
@@ -8,7 +8,7 @@
 
 #include "core/errors.h"
 
-namespace mg::kernels {
+namespace mg::bench {
 
 struct CpuPeakMemory::Counters {
   std::atomic<int64_t> current{0};
@@ -93,4 +93,4 @@ int64_t CpuPeakMemory::current_bytes() const { return counters_->current.load();
 int64_t CpuPeakMemory::peak_bytes() const { return counters_->peak.load(); }
 void CpuPeakMemory::reset() { counters_->peak.store(counters_->current.load()); }
 
-}  // namespace mg::kernels
+}  // namespace mg::bench

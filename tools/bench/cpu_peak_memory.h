@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <memory>
 
-namespace mg::kernels {
+namespace mg::bench {
 
 class CpuPeakMemory {
  public:
@@ -31,4 +31,4 @@ class CpuPeakMemory {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace mg::kernels
+}  // namespace mg::bench

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch eager twin of mindgap's training step, driven by tools/bench_train_step.
+"""PyTorch eager twin of mindgap's training step, driven by tools/bench/bench_train_step.
 
 It loads the weights and the batches that the C++ side wrote (built by mindgap's real data
 path), then waits on stdin so that the two sides can be timed alternately in one run:

@@ -11,11 +11,11 @@
 
 #include <torch/torch.h>
 
-#include "core/checkpoint.h"
-#include "core/finite_check.h"
-#include "core/manifest.h"
+#include "core/run/checkpoint.h"
+#include "core/run/finite_check.h"
+#include "core/run/manifest.h"
 #include "core/runtime.h"
-#include "core/safetensors.h"
+#include "core/run/safetensors.h"
 #include "tools/parse_args.h"
 
 namespace stdfs = std::filesystem;
