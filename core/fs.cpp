@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/atomic_file.h"
+#include "core/run/atomic_file.h"
 #include "core/errors.h"
 
 namespace mg::fs {

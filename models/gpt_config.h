@@ -2,7 +2,7 @@
 // The shape of the GPT: what the recipe's `model` section says, plus the tokenizer's vocabulary.
 #include <string>
 
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
 
 namespace mg {
 

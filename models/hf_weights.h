@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/safetensors.h"
+#include "core/run/safetensors.h"
 #include "models/gpt_config.h"
 
 namespace mg {

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
 
 namespace mg::testing {
 

@@ -8,12 +8,12 @@
 #include <fstream>
 #include <string>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
-#include "core/manifest.h"
+#include "core/run/manifest.h"
 #include "core/numerics.h"
-#include "core/run_dir.h"
+#include "core/run/run_dir.h"
 
 namespace stdfs = std::filesystem;
 

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
-#include "core/recipe.h"
-#include "trainers/run/curriculum.h"
+#include "core/recipe/recipe.h"
+#include "trainers/curriculum/curriculum.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 
 #include "core/errors.h"
 #include "trainers/verifiers/equivalence.h"
-#include "trainers/decode/answers.h"
+#include "trainers/sampling/answers.h"
 #include "tests/untrained_addition.h"
 
 namespace {

@@ -260,14 +260,14 @@ TEST(Filter, AdoptedAnswersFillOnlyPromptsWithNothingKept) {
   std::vector<ScoredSample> answers{answer(4, "7", 0.5, true), answer(0, "12", 0.9, true), answer(1, "3", 0.49, true),
                                     answer(2, "5", 1.0, false)};
   const std::vector<Kept> kept{{2, 0, 1.0}, {2, 3, 1.0}};
-  auto adopted = mg::adopted_answers(kept, answers, 0.5);
+  auto adopted = mg::adopted_answers(kept, {{}, answers}, 0.5);
   EXPECT_EQ(keys(adopted), (Keys{{0, 8}, {4, 8}}));
   for (const Kept& k : adopted) EXPECT_DOUBLE_EQ(k.weight, 1.0);
   for (auto& a : answers) a.correct = !a.correct;
-  EXPECT_EQ(keys(mg::adopted_answers(kept, answers, 0.5)), keys(adopted));
+  EXPECT_EQ(keys(mg::adopted_answers(kept, {{}, answers}, 0.5)), keys(adopted));
   EXPECT_TRUE(mg::adopted_answers(kept, {}, 0.5).empty());
   answers[0].from_check = false;  // a sample, not the check's answer
-  EXPECT_THROW(mg::adopted_answers(kept, answers, 0.5), mg::Error);
+  EXPECT_THROW(mg::adopted_answers(kept, {{}, answers}, 0.5), mg::Error);
 }
 
 TEST(Filter, RejectsBadConfigAndBadSamples) {

@@ -12,11 +12,11 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
-#include "core/manifest.h"
-#include "core/safetensors.h"
+#include "core/run/manifest.h"
+#include "core/run/safetensors.h"
 #include "core/tasks/verification.h"
 #include "tests/cli_runner.h"
-#include "trainers/decode/answers.h"
+#include "trainers/sampling/answers.h"
 #include "trainers/run/run_context.h"
 
 namespace fs = std::filesystem;

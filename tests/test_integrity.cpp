@@ -16,15 +16,15 @@
 #include <fstream>
 #include <limits>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
-#include "core/finite_check.h"
+#include "core/run/finite_check.h"
 #include "core/fs.h"
-#include "core/manifest.h"
-#include "core/plot.h"
-#include "core/recipe_limits.h"
-#include "core/run_dir.h"
-#include "core/safetensors.h"
+#include "core/run/manifest.h"
+#include "core/report/plot.h"
+#include "core/recipe/recipe_limits.h"
+#include "core/run/run_dir.h"
+#include "core/run/safetensors.h"
 
 namespace stdfs = std::filesystem;
 

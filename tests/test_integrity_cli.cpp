@@ -8,8 +8,8 @@
 #include <limits>
 
 #include "core/fs.h"
-#include "core/manifest.h"
-#include "core/safetensors.h"
+#include "core/run/manifest.h"
+#include "core/run/safetensors.h"
 #include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;

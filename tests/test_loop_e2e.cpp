@@ -9,14 +9,14 @@
 #include <set>
 #include <sstream>
 
-#include "core/checkpoint.h"
-#include "core/manifest.h"
+#include "core/run/checkpoint.h"
+#include "core/run/manifest.h"
 #include "core/errors.h"
-#include "core/metrics.h"
+#include "core/report/metrics.h"
 #include "tests/cli_runner.h"
 #include "trainers/stages/distill_data.h"
 #include "trainers/round_loop.h"
-#include "trainers/run/round_prompts.h"
+#include "trainers/curriculum/round_prompts.h"
 #include "trainers/run/sample_io.h"
 
 namespace fs = std::filesystem;

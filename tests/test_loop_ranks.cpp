@@ -5,7 +5,7 @@
 #include "test_paths.h"
 #include <nlohmann/json.hpp>
 
-#include "core/metrics.h"
+#include "core/report/metrics.h"
 #include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;

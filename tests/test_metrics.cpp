@@ -10,9 +10,9 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
-#include "core/metrics.h"
-#include "core/plot.h"
-#include "core/progress.h"
+#include "core/report/metrics.h"
+#include "core/report/plot.h"
+#include "core/report/progress.h"
 
 namespace stdfs = std::filesystem;
 using nlohmann::json;

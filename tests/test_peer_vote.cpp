@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 #include "tests/untrained_addition.h"
-#include "trainers/decode/answers.h"
+#include "trainers/sampling/answers.h"
 #include "trainers/verifiers/peer_vote.h"
 #include "trainers/run/seeds.h"
 

@@ -4,7 +4,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
 #include "tests/recipe_error.h"
 
 namespace {

@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "core/fs.h"
-#include "core/recipe.h"
-#include "core/recipe_reference.h"
-#include "core/recipe_schema.h"
+#include "core/recipe/recipe.h"
+#include "core/recipe/recipe_reference.h"
+#include "core/recipe/recipe_schema.h"
 #include "tests/cli_runner.h"
 
 namespace {
@@ -49,7 +49,7 @@ TEST(RecipeReference, ListsExactlyTheKeysARecipeHas) {
 
 TEST(RecipeReference, EveryKeyHasAMeaningAndAllowedValues) {
   for (const auto& k : mg::recipe_key_docs()) {
-    EXPECT_FALSE(k.meaning.empty()) << k.key << ": give it a one-line meaning at its declaration in core/recipe_schema.h";
+    EXPECT_FALSE(k.meaning.empty()) << k.key << ": give it a one-line meaning at its declaration in core/recipe/recipe_schema.h";
     EXPECT_FALSE(k.allowed.empty()) << k.key << ": its check needs the allowed values in words (schema::custom)";
     EXPECT_FALSE(k.type.empty()) << k.key;
   }

@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "core/errors.h"
-#include "core/metrics.h"
-#include "core/run_lock.h"
+#include "core/report/metrics.h"
+#include "core/run/run_lock.h"
 #include "tests/cli_runner.h"
 #include "trainers/stages/distill.h"
 #include "trainers/training/train_step.h"

@@ -2,7 +2,7 @@
 // (JSON null) shown as "-", greedy accuracy per difficulty.
 #include <gtest/gtest.h>
 
-#include "trainers/run/round_report.h"
+#include "trainers/reports/round_report.h"
 
 TEST(RoundReport, ShowsArmsGapsAndNulls) {
   nlohmann::json self = {{"run", "seed1-self"}, {"round", 1}, {"arm", "mc-cot/quantile"}, {"J_f", 0.5},

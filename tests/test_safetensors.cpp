@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/errors.h"
-#include "core/safetensors.h"
+#include "core/run/safetensors.h"
 
 namespace stdfs = std::filesystem;
 

@@ -4,7 +4,7 @@
 
 #include "core/errors.h"
 #include "core/tasks/task.h"
-#include "trainers/run/slices.h"
+#include "trainers/reports/slices.h"
 
 namespace {
 
@@ -41,7 +41,7 @@ TEST(Slices, CountsPerSliceFromSamplesAndKept) {
                                            sample(1, 1, false), sample(2, 0, true),  sample(2, 1, true),
                                            sample(3, 0, true)};
   std::vector<mg::Kept> kept = {{0, 1, 1.0}, {1, 0, 1.0}, {2, 0, 1.0}};
-  auto stats = mg::slice_stats(*add, prompts, samples, kept);
+  auto stats = mg::slice_stats(*add, prompts, {samples, {}}, kept);
   ASSERT_EQ(stats.size(), 3u);
   EXPECT_EQ(stats[0].slice, "2-digit result");
   EXPECT_EQ(stats[0].prompts, 1);
@@ -81,7 +81,7 @@ TEST(Slices, AdoptedAnswersAreCountedApart) {
   std::vector<mg::ScoredSample> answers = {sample(0, 1, true), sample(1, 1, false), sample(2, 1, true)};
   for (auto& a : answers) a.from_check = true;
   std::vector<mg::Kept> kept = {{0, 1, 1.0}, {1, 1, 1.0}, {2, 0, 1.0}};
-  auto stats = mg::slice_stats(*add, prompts, samples, kept, answers);
+  auto stats = mg::slice_stats(*add, prompts, {samples, answers}, kept);
   ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[0].slice, "2-digit result");
   EXPECT_EQ(stats[0].adopted, 1);
@@ -94,7 +94,7 @@ TEST(Slices, AdoptedAnswersAreCountedApart) {
   EXPECT_EQ(mg::to_json(stats[1])["adopted_right"], 1);
   EXPECT_NE(mg::format_slice_table({mg::to_json(stats[1])}).find("1/1"), std::string::npos);
   try {
-    mg::slice_stats(*add, prompts, samples, kept, {});
+    mg::slice_stats(*add, prompts, {samples, {}}, kept);
     ADD_FAILURE() << "an adopted entry without its check answer was accepted";
   } catch (const mg::Error& e) {
     EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
@@ -116,13 +116,13 @@ TEST(Slices, EntriesThatNameNoPromptOrSampleAreBadInput) {
   auto add = task("addition");
   std::vector<std::string> prompts = {"1+2="};
   try {
-    mg::slice_stats(*add, prompts, {sample(1, 0, true)}, {});
+    mg::slice_stats(*add, prompts, {{sample(1, 0, true)}, {}}, {});
     ADD_FAILURE() << "a sample of prompt 1 in a round of 1 prompt was accepted";
   } catch (const mg::Error& e) {
     EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
   }
   try {
-    mg::slice_stats(*add, prompts, {sample(0, 0, true)}, {{0, 3, 1.0}});
+    mg::slice_stats(*add, prompts, {{sample(0, 0, true)}, {}}, {{0, 3, 1.0}});
     ADD_FAILURE() << "a kept entry with no sample was accepted";
   } catch (const mg::Error& e) {
     EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);

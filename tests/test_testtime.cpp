@@ -9,7 +9,7 @@
 #include <map>
 
 #include "core/fs.h"
-#include "core/metrics.h"
+#include "core/report/metrics.h"
 #include "tests/cli_runner.h"
 
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/tasks/verification.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace {
 

@@ -8,11 +8,11 @@
 #include <random>
 
 #include "core/errors.h"
-#include "core/recipe.h"
-#include "core/recipe_limits.h"
+#include "core/recipe/recipe.h"
+#include "core/recipe/recipe_limits.h"
 #include "core/tasks/task.h"
 #include "core/tasks/verification.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 #include "models/gpt.h"
 #include "trainers/verifiers/tournament.h"
 

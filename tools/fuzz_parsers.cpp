@@ -19,15 +19,15 @@
 #include <fstream>
 #include <random>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "core/manifest.h"
-#include "core/metrics.h"
-#include "core/recipe.h"
-#include "core/safetensors.h"
-#include "core/tokenizer.h"
+#include "core/run/manifest.h"
+#include "core/report/metrics.h"
+#include "core/recipe/recipe.h"
+#include "core/run/safetensors.h"
+#include "core/tokenizer/tokenizer.h"
 #include "trainers/run/sample_io.h"
 #include "core/sanitizer_defaults.h"
 

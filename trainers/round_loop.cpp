@@ -6,22 +6,13 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/numerics.h"
-#include "core/plot.h"
-#include "core/stop_signal.h"
-#include "trainers/run/curriculum.h"
-#include "trainers/run/round_prompts.h"
-#include "trainers/run/round_report.h"
-#include "trainers/run/sample_io.h"
-#include "trainers/run/stage_files.h"
+#include "core/report/plot.h"
+#include "core/run/stop_signal.h"
+#include "trainers/curriculum/curriculum.h"
+#include "trainers/gap_pipeline.h"
 #include "trainers/run/stop_hook.h"
 #include "trainers/stages/distill.h"
-#include "trainers/stages/distill_data.h"
 #include "trainers/stages/evaluate.h"
-#include "trainers/stages/filter.h"
-#include "trainers/stages/gap_metrics.h"
-#include "trainers/stages/generate.h"
-#include "trainers/stages/verify.h"
-#include "trainers/training/held_out.h"
 
 namespace mg {
 namespace {
@@ -34,22 +25,28 @@ void drop_uncommitted_rows(RunContext& ctx, int round) {
   });
 }
 
-// The round's record (state.json, metrics.jsonl): its gap, what it kept and how distillation went.
-nlohmann::json round_record(const RunContext& ctx, const Round& round, const GapMetrics& gap,
-                            const std::vector<Kept>& kept, const Verified& verified, const DistillSummary& distilled) {
-  nlohmann::json record = gap_record(ctx.recipe, round.index, gap, kept, verified.check);
+// The round's record (state.json, metrics.jsonl): its gap, what it kept, how distillation
+// went, and the held-out measures of the distilled model (the evaluate stage).
+nlohmann::json evaluated_record(RunContext& ctx, Gpt& model, const Round& round, const GapMeasure& measured,
+                                const DistillSummary& distilled) {
+  nlohmann::json record = gap_record(ctx.recipe, round.index, measured.gap, measured.filtered.kept, measured.verified);
   record["kind"] = "round";
   record["difficulty"] = {round.difficulty.lo, round.difficulty.hi};
   record["distill"] = {{"start_loss", distilled.start_loss}, {"end_loss", distilled.end_loss},
                        {"nonfinite_skipped", distilled.skipped}};
+  record["greedy"] = held_out_accuracy(ctx, model, round.index);
+  if (const nlohmann::json p = pass_at_record(ctx, model, round.index); !p.is_null()) record["pass_at"] = p;
   return record;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 // One round, as the paper's loop: generate -> verify -> filter (the gap measured on its
-// choice) -> distill -> held-out eval -> commit. Each stage reuses its stored output when a
-// killed run left it (RoundStore::reuse_or_run), so a resume ends with the same bytes.
+// choice: measure_gap) -> distill -> held-out eval -> commit. Each stored stage reuses the
+// output a killed run left (RoundStore::run), so a resume ends with the same bytes.
 nlohmann::json run_one_round(RunContext& ctx, int index) {
-  const auto& imp = ctx.recipe.improve;
   const auto started = std::chrono::steady_clock::now();
   require_peer_rounds(ctx, index);  // before anything of the round is written
   Gpt model = make_model(ctx);
@@ -57,31 +54,16 @@ nlohmann::json run_one_round(RunContext& ctx, int index) {
   drop_uncommitted_rows(ctx, index);
   RoundStore store(ctx, index);
   const Round round = make_round(ctx, index);
-  const auto samples = store.reuse_or_run("generate", "samples.jsonl", [&] { return stage_generate(ctx, model, round); },
-      [](const auto& dir) { return read_samples(dir / "samples.jsonl"); },
-      [](const auto& dir, const auto& s) { write_samples(dir / "samples.jsonl", s, false); });
-  const Verified verified = store.reuse_or_run("verify", "scored.jsonl", [&] { return stage_verify(ctx, model, round, samples); },
-      [](const auto& dir) { return read_verified(dir); }, [](const auto& dir, const Verified& v) { write_verified(dir, v); });
-  Filtered filtered = filter_round(verified.samples, imp.filter, verified.check);
-  const GapMetrics gap = gap_metrics(verified.samples, filtered.selected, imp.pass_k);  // recomputed on a resume
-  const auto kept = store.reuse_or_run("filter", "kept.jsonl", [&] { return std::move(filtered.kept); },
-      [](const auto& dir) { return read_kept(dir / "kept.jsonl"); },
-      [](const auto& dir, const auto& k) { write_kept(dir / "kept.jsonl", k); }, /*timed=*/false);
-  const DistillSummary distilled = store.reuse_or_run("distill", "model.safetensors",
-      [&] { return distill_round(ctx, model, index, distill_examples(ctx, index, round.prompts, verified.samples, kept, verified.check)); },
-      [&](const auto& dir) { return load_distilled(dir / "model.safetensors", ctx, model); },
-      [&](const auto& dir, const DistillSummary& d) { save_distilled(dir / "model.safetensors", model, d, index); });
-  nlohmann::json record = store.timed("eval", [&] {
-    auto r = round_record(ctx, round, gap, kept, verified, distilled);
-    r["greedy"] = held_out_accuracy(ctx, model, index);
-    if (const nlohmann::json p = pass_at_record(ctx, model, index); !p.is_null()) r["pass_at"] = p;
-    return r;
-  });
-  store.seconds()["round"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const GapMeasure measured = measure_gap(store, ctx, model, round);
+  const auto& kept = measured.filtered.kept;
+  const DistillSummary distilled = store.run(Distill{ctx, model, round, measured.verified, kept});
+  nlohmann::json record =
+      store.timed("eval", [&] { return evaluated_record(ctx, model, round, measured, distilled); });
+  store.seconds()["round"] = seconds_since(started);
   record["seconds"] = store.seconds();
   ctx.metrics->write(record);
   maybe_stop_after(index, "metrics");  // the row is written, the round not yet committed
-  record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);  // state.json only: how its floats were rounded
+  record["numerics"] = numerics_here(ctx.device, ctx.recipe.run.threads);  // state.json only
   store.commit(record);
   return record;
 }

@@ -8,16 +8,11 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "core/plot.h"
-#include "core/run_lock.h"
-#include "core/sweep_shape.h"
-#include "trainers/run/round_prompts.h"
-#include "trainers/run/run_context.h"
-#include "trainers/stages/filter.h"
-#include "trainers/stages/gap_metrics.h"
-#include "trainers/stages/generate.h"
-#include "trainers/stages/verify.h"
-#include "trainers/training/pretrain.h"
+#include "core/report/plot.h"
+#include "core/run/run_lock.h"
+#include "core/recipe/sweep_shape.h"
+#include "trainers/gap_pipeline.h"
+#include "trainers/pretrain.h"
 #include "trainers/training/snapshots.h"
 
 namespace mg {
@@ -41,7 +36,6 @@ Recipe shape_recipe(const Recipe& sweep, const SweepShape& shape) {
   r.pretrain.steps = sweep.sweep.at_steps.back();
   r.pretrain.keep_at = sweep.sweep.at_steps;
   r.pretrain.stop_at_greedy = 2.0;
-  r.improve.filter.adopt = false;  // the gap of the samples alone
   r.run.dir = (stdfs::path(sweep.run.dir) / shape.name).string();
   return parse_recipe(recipe_to_yaml(r), sweep.source + " (shape " + shape.name + ")");
 }
@@ -63,25 +57,16 @@ std::vector<nlohmann::json> measure_point(RunContext& ctx, const SweepShape& sha
   const SnapshotInfo at = load_snapshot(ctx.run, step, model, ctx.device);
   model->eval();
   const Round round = make_round(ctx, 1);  // the prompts round 1 would see, as `mindgap gap --round 0`
-  const std::vector<ScoredSample> samples = stage_generate(ctx, model, round);
-  const VerifyConfig base = ctx.recipe.improve.verify;
+  RoundStore store = RoundStore::in_memory(ctx);
+  const std::vector<ScoredSample> samples = store.run(Generate{ctx, model, round});
   std::vector<nlohmann::json> rows;
   for (const auto& method : methods) {
-    FilterConfig filter = ctx.recipe.improve.filter;
-    std::vector<ScoredSample> scored = samples;  // the control arms score nothing (score 0)
-    if (sweep_control_arm(method)) {
-      filter.method = method;
-    } else {
-      ctx.recipe.improve.verify = sweep_method_verify(base, method);
-      scored = stage_verify(ctx, model, round, samples).samples;
-    }
-    const Filtered filtered = filter_round(scored, filter, {});
-    const GapMetrics gap = gap_metrics(scored, filtered.selected, ctx.recipe.improve.pass_k);
+    // Every method scores the same samples; the gap is the samples' alone.
+    const GapMetrics gap = measure_gap_of(store, ctx, model, round, samples, study_arm(ctx.recipe, method)).gap;
     rows.push_back(point_row(shape, model, at, method, gap));
     log::info("sweep " + shape.name + " step " + std::to_string(step) + " " + method + ": J(f) " +
               std::to_string(gap.J_f) + ", gap " + std::to_string(gap.gap) + ", AUROC " + std::to_string(gap.auroc));
   }
-  ctx.recipe.improve.verify = base;
   return rows;
 }
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "core/linear_fit.h"
-#include "core/recipe.h"
+#include "core/stats/linear_fit.h"
+#include "core/recipe/recipe.h"
 
 namespace mg {
 

@@ -7,11 +7,8 @@
 
 #include "core/errors.h"
 #include "core/log.h"
-#include "trainers/run/round_prompts.h"
-#include "trainers/stages/filter.h"
-#include "trainers/stages/generate.h"
-#include "trainers/stages/verify.h"
-#include "trainers/training/held_out.h"
+#include "trainers/gap_pipeline.h"
+#include "trainers/stages/evaluate_held_out.h"
 
 namespace mg {
 namespace {
@@ -41,29 +38,25 @@ std::vector<nlohmann::json> test_time_curve(RunContext& ctx, Gpt& model, const T
   held_out.prompts = prompt_texts(held_out.problems);
   ctx.recipe.improve.samples_per_prompt = n_max;  // sampled once, the largest N
   model->eval();
-  const std::vector<ScoredSample> samples = stage_generate(ctx, model, held_out);
+  RoundStore store = RoundStore::in_memory(ctx);
+  const std::vector<ScoredSample> samples = store.run(Generate{ctx, model, held_out});
   log::info("testtime: " + std::to_string(req.prompts) + " held-out prompts x " + std::to_string(n_max) + " samples");
 
-  FilterConfig pick;
-  pick.method = name_of(FilterMethod::BestOfN);  // ties: the smaller sample index
-  pick.dedup = false;
   std::vector<nlohmann::json> rows;
-  const VerifyConfig base = ctx.recipe.improve.verify;
   for (const auto& method : req.methods) {
-    ctx.recipe.improve.verify = sweep_method_verify(base, method);
+    GapArm arm = study_arm(ctx.recipe, method);
+    arm.filter = FilterConfig{};
+    arm.filter.method = name_of(FilterMethod::BestOfN);  // one pick per prompt; ties: the smaller sample index
+    arm.filter.dedup = false;
+    arm.pass_k = 1;
     for (int n : req.best_of) {
       ctx.recipe.improve.samples_per_prompt = n;  // what the verifiers that sample (equivalent) draw
-      const std::vector<ScoredSample> scored = stage_verify(ctx, model, held_out, first_n(samples, n)).samples;
-      // The grader's label of each (prompt, sample), to look each pick up by.
-      std::map<std::pair<int, int>, bool> label;
-      for (const ScoredSample& s : scored) label[{s.prompt, s.sample}] = s.correct;
-      double correct = 0;
-      for (const Kept& k : filter_samples(scored, pick)) correct += label.at({k.prompt, k.sample}) ? 1 : 0;
-      rows.push_back(row(method, n, correct / req.prompts, req));
-      log::info("testtime " + method + " best of " + std::to_string(n) + ": " + std::to_string(correct / req.prompts));
+      // The accuracy of the picks, one per prompt: J(f[w]) of the best-of-n filter.
+      const double accuracy = measure_gap_of(store, ctx, model, held_out, first_n(samples, n), arm).gap.J_filtered;
+      rows.push_back(row(method, n, accuracy, req));
+      log::info("testtime " + method + " best of " + std::to_string(n) + ": " + std::to_string(accuracy));
     }
   }
-  ctx.recipe.improve.verify = base;
   for (int n : req.best_of) {
     std::map<int, bool> any;
     double correct = 0;

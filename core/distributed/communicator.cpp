@@ -74,7 +74,7 @@ void run_or_abort(Communicator& comm, const std::function<void()>& body) {
     body();
     return;
   } catch (const Error& e) {
-    // Every rank stops at the same agreed safe point (core/stop_signal.h): an orderly end.
+    // Every rank stops at the same agreed safe point (core/run/stop_signal.h): an orderly end.
     if (e.stopped()) throw;
     code = e.exit_code();
     message = e.what();

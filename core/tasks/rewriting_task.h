@@ -22,7 +22,7 @@ struct SplitStep {
   std::string answer;
 };
 
-// The rewrites a task has, which a recipe's verify keys may ask for (core/recipe_parse.cpp
+// The rewrites a task has, which a recipe's verify keys may ask for (core/recipe/recipe_parse.cpp
 // refuses the rest, naming the key and the task).
 struct RewriteSupport {
   int rewrites = 1;      // most same-answer rewrites per prompt (verify.rewrites)

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
 #include "core/tasks/example.h"
 
 namespace mg {

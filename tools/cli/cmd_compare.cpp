@@ -4,13 +4,13 @@
 #include <iostream>
 #include <map>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
-#include "core/metrics.h"
-#include "core/plot.h"
+#include "core/report/metrics.h"
+#include "core/report/plot.h"
 #include "tools/cli/commands.h"
-#include "trainers/run/round_report.h"
+#include "trainers/inspect.h"
 
 namespace mg::cli {
 namespace {

@@ -3,7 +3,7 @@
 // becomes the round-0000 of a new run, which `mindgap improve`, `eval`, `gap` ... then use.
 #include "core/log.h"
 #include "tools/cli/commands.h"
-#include "trainers/run/hf_export.h"
+#include "trainers/inspect.h"
 
 namespace mg::cli {
 

@@ -9,27 +9,15 @@
 #include <algorithm>
 #include <iostream>
 
-#include "core/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "core/safetensors.h"
+#include "core/run/safetensors.h"
 #include "models/hf_weights.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/run_args.h"
-#include "trainers/decode/answers.h"
-#include "trainers/run/curriculum.h"
-#include "trainers/run/hf_export.h"
-#include "trainers/run/round_prompts.h"
-#include "trainers/run/round_report.h"
-#include "trainers/run/sample_io.h"
-#include "trainers/run/seeds.h"
-#include "trainers/run/slices.h"
-#include "trainers/stages/filter.h"
-#include "trainers/stages/gap_metrics.h"
-#include "trainers/stages/generate.h"
-#include "trainers/stages/verify.h"
-#include "trainers/training/held_out.h"
+#include "trainers/gap_pipeline.h"
+#include "trainers/inspect.h"
 
 namespace mg::cli {
 
@@ -39,15 +27,7 @@ Action add_eval(CLI::App& app) {
   return [a]() -> int {
     auto [ctx, model] = open_round(*a);
     nlohmann::json out = {{"round", a->round}};
-    for (const auto& d : run_difficulties(ctx.recipe)) {
-      auto problems = eval_problems(*ctx.task, ctx.recipe.run.seed, d, ctx.recipe.task.eval_prompts);
-      std::string key = std::to_string(d.lo) + "-" + std::to_string(d.hi);
-      out["greedy"][key] = greedy_accuracy(model, *ctx.tokenizer, *ctx.task, problems, *ctx.comm, ctx.device);
-      auto v = verdict_eval(model, *ctx.tokenizer, *ctx.task, problems, ctx.recipe.improve.verify, ctx.recipe.run.seed,
-                            *ctx.comm, ctx.device);
-      out["verdict_acc"][key] = v.accuracy;
-      out["verdict_auroc"][key] = v.auroc;
-    }
+    out.update(evaluate_checkpoint(ctx, model));
     if (ctx.writer()) std::cout << out.dump(2) << std::endl;
     return 0;
   };
@@ -59,16 +39,7 @@ Action add_gap(CLI::App& app) {
   return [a]() -> int {
     auto [ctx, model] = open_round(*a);
     // The prompts the next round would see: this matches the gap that round measures.
-    int round = a->round + 1;
-    const Round next = make_round(ctx, round);
-    const Verified verified = stage_verify(ctx, model, next, stage_generate(ctx, model, next));
-    const auto& samples = verified.samples;
-    const auto& check = verified.check;
-    // As the round measures it; with filter.adopt, the answers the next round would adopt,
-    // counted apart as it counts them.
-    const Filtered filtered = filter_round(samples, ctx.recipe.improve.filter, check);
-    const GapMetrics gap = gap_metrics(samples, filtered.selected, ctx.recipe.improve.pass_k);
-    const nlohmann::json record = gap_record(ctx.recipe, a->round, gap, filtered.kept, check);
+    const nlohmann::json record = checkpoint_gap(ctx, model, a->round);
     if (ctx.writer()) {
       std::cerr << format_round_table({record});
       std::cout << record.dump() << std::endl;
@@ -93,23 +64,7 @@ Action add_sample(CLI::App& app) {
         fail_input("--prompt: the character '" + std::string(1, c) + "' is not in the run's vocabulary (a " +
                    ctx.recipe.task.name + " prompt such as '" + ctx.task->generate(0, 0, difficulty_for_round(ctx.recipe, 0)).prompt + "' is)");
     }
-    GenerateRequest req;
-    req.prompts = {*prompt};
-    req.samples = *best_of;
-    req.sampling = ctx.recipe.improve.sampling;
-    if (*best_of == 1) req.sampling.temperature = 0.0;  // one answer: the greedy one
-    req.seed = ctx.recipe.run.seed;
-    req.max_new_tokens = ctx.recipe.model.max_seq / 2;
-    auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device)[0];
-    std::vector<ScoredSample> samples;
-    for (int s = 0; s < *best_of; ++s) samples.push_back({0, s, answers[s], 0.0, ctx.task->grade(*prompt, answers[s])});
-    EquivalentSampling equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
-    equivalent.samples = *best_of;
-    equivalent.sampling = req.sampling;
-    equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling);
-    equivalent.max_new_tokens = req.max_new_tokens;
-    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, {*prompt}, samples, req.max_new_tokens, ctx.device,
-                equivalent);
+    const std::vector<ScoredSample> samples = scored_answers(ctx, model, *prompt, *best_of);
     size_t best = 0;
     for (size_t i = 0; i < samples.size(); ++i) {
       if (samples[i].score > samples[best].score) best = i;
@@ -153,18 +108,12 @@ Action add_schedule(CLI::App& app) {
   sub->add_option("run_dir", *dir, "run directory")->required();
   return [dir]() -> int {
     RunContext ctx = open_existing_run(*dir);
-    if (!adaptive_curriculum(ctx.recipe)) {
+    const std::optional<std::string> overrides = schedule_overrides(ctx);
+    if (!overrides) {
       log::info(*dir + ": its difficulty per round is its recipe's (no improve.advance): nothing to replay");
       return 0;
     }
-    const int latest = latest_good_round(ctx.run);
-    if (latest < 1) fail_input(*dir + ": no complete improvement round, so no schedule to replay");
-    std::string values;
-    for (int r = 1; r <= latest; ++r) values += (r > 1 ? ", " : "") + std::to_string(round_difficulty(ctx, r).lo);
-    std::cout << "improve.rounds=" << latest << "\n"
-              << "improve.curriculum={" << ctx.task->difficulty_key() << ": [" << values
-              << "]}\n"
-              << "improve.advance.kept_share=0\n";
+    std::cout << *overrides;
     return 0;
   };
 }
@@ -186,18 +135,8 @@ Action add_slices(CLI::App& app) {
     if (only_one && (*round < 1 || *round > latest))
       fail_input(*dir + ": --round " + std::to_string(*round) + " is not a complete improvement round (1 to " +
                  std::to_string(latest) + ")");
-    std::vector<nlohmann::json> records;
     const int first = only_one ? *round : 1, last = only_one ? *round : latest;
-    for (int r = first; r <= last; ++r) {
-      const RoundKept got = read_round_kept(ctx.run.round(r), "slices splits its kept samples");
-      const Range d = round_difficulty(ctx, r);
-      auto stats = slice_stats(*ctx.task, prompt_texts(round_problems(ctx, r)), got.scored.samples, got.kept, got.scored.check);
-      for (const auto& s : stats) {
-        nlohmann::json j = {{"round", r}, {"difficulty", {d.lo, d.hi}}};
-        j.update(to_json(s));
-        records.push_back(std::move(j));
-      }
-    }
+    const std::vector<nlohmann::json> records = slice_records(ctx, first, last);
     if (ctx.writer()) {
       std::cerr << format_slice_table(records);
       for (const auto& j : records) std::cout << j.dump() << "\n";

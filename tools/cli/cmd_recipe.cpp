@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "core/errors.h"
-#include "core/recipe_reference.h"
+#include "core/recipe/recipe_reference.h"
 #include "tools/cli/commands.h"
 
 namespace mg::cli {

@@ -4,16 +4,16 @@
 #include <filesystem>
 #include <iostream>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/distributed/communicator.h"
 #include "core/log.h"
-#include "core/recipe.h"
-#include "core/run_dir.h"
-#include "core/stop_signal.h"
+#include "core/recipe/recipe.h"
+#include "core/run/run_dir.h"
+#include "core/run/stop_signal.h"
 #include "tools/cli/commands.h"
-#include "trainers/training/pretrain.h"
+#include "trainers/pretrain.h"
 #include "trainers/round_loop.h"
 
 namespace mg::cli {

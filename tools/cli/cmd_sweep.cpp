@@ -1,8 +1,8 @@
 // `mindgap sweep <recipe> [key=value ...]`: the gap against pretraining compute, per verify
 // method (trainers/sweep.h); resumes where it was stopped.
 #include "core/log.h"
-#include "core/recipe.h"
-#include "core/stop_signal.h"
+#include "core/recipe/recipe.h"
+#include "core/run/stop_signal.h"
 #include "tools/cli/commands.h"
 #include "trainers/sweep.h"
 

@@ -1,6 +1,6 @@
 #include "tools/cli/run_args.h"
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
 
 namespace mg::cli {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "models/gpt.h"
-#include "trainers/run/run_context.h"
+#include "trainers/inspect.h"
 
 namespace mg::cli {
 

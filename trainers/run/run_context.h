@@ -8,14 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/distributed/communicator.h"
-#include "core/metrics.h"
-#include "core/recipe.h"
-#include "core/run_dir.h"
-#include "core/run_lock.h"
+#include "core/report/metrics.h"
+#include "core/recipe/recipe.h"
+#include "core/run/run_dir.h"
+#include "core/run/run_lock.h"
 #include "core/tasks/task.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 #include "models/gpt.h"
 
 namespace mg {
@@ -31,7 +31,7 @@ struct RunContext {
   std::unique_ptr<MetricsLog> metrics;
   std::unique_ptr<RunLock> lock;  // held by the writer (rank 0) of a run opened to write
   // The records (state.json) of rounds 1..n of this run, each read once, when the adaptive
-  // curriculum first needs it (trainers/run/curriculum.h): a committed round does not change.
+  // curriculum first needs it (trainers/curriculum/curriculum.h): a committed round does not change.
   mutable std::vector<nlohmann::json> committed_rounds;
   bool writer() const { return comm->rank() == 0; }
 };
@@ -39,7 +39,7 @@ struct RunContext {
 // Validates the run directory on every rank, creates it on rank 0, picks the device and the
 // thread count, trains or reloads the tokenizer. `create` = false opens an existing run as it
 // is, for reading (its recipe may be overridden for an offline study): no lock, no writes.
-// `create` = true takes the run's lock on rank 0 first (core/run_lock.h): a second writer is
+// `create` = true takes the run's lock on rank 0 first (core/run/run_lock.h): a second writer is
 // refused with BadInput on every rank.
 // `from` (optional) forks the new run from another run's round-0000 first (rank 0 does it).
 RunContext open_run(const Recipe& recipe, bool create = true, const std::string& from = "");

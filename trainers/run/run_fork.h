@@ -6,7 +6,7 @@
 // is left as it is (resume).
 #include <string>
 
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
 
 namespace mg {
 

@@ -6,7 +6,7 @@
 
 #include "core/errors.h"
 #include "core/fs.h"
-#include "core/manifest.h"
+#include "core/run/manifest.h"
 
 namespace mg {
 namespace {

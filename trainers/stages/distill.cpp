@@ -6,9 +6,9 @@
 #include <numeric>
 
 #include "core/errors.h"
-#include "core/finite_check.h"
-#include "core/safetensors.h"
-#include "core/progress.h"
+#include "core/run/finite_check.h"
+#include "core/run/safetensors.h"
+#include "core/report/progress.h"
 #include "trainers/training/optimizer.h"
 #include "trainers/run/stop_hook.h"
 #include "trainers/stages/distill_batches.h"

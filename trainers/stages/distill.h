@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "trainers/stages/distill_data.h"
+#include "trainers/curriculum/round_prompts.h"
 #include "trainers/run/run_context.h"
 
 namespace mg {
@@ -48,5 +49,24 @@ DistillSummary distill_round(RunContext& ctx, Gpt& model, int round, const std::
 // temporary name and renamed; read back into `model` (on the run's device) with its summary.
 void save_distilled(const std::filesystem::path& file, Gpt& model, const DistillSummary& summary, int round);
 DistillSummary load_distilled(const std::filesystem::path& file, const RunContext& ctx, Gpt& model);
+
+// The stage as a round stores it (trainers/run/round_store.h): the distilled weights,
+// model.safetensors. Its examples are built only when it runs (a resumed round reads none).
+struct Distill {
+  static constexpr const char* name = "distill";
+  static constexpr const char* file = "model.safetensors";
+  RunContext& ctx;
+  Gpt& model;
+  const Round& round;
+  const Candidates& candidates;
+  const std::vector<Kept>& kept;
+  DistillSummary run() const {
+    return distill_round(ctx, model, round.index, distill_examples(ctx, round.index, round.prompts, candidates, kept));
+  }
+  DistillSummary read(const std::filesystem::path& dir) const { return load_distilled(dir / file, ctx, model); }
+  void write(const std::filesystem::path& dir, const DistillSummary& d) const {
+    save_distilled(dir / file, model, d, round.index);
+  }
+};
 
 }  // namespace mg

@@ -3,7 +3,7 @@
 // them pretraining-style examples (their own stream per round and step, at pretraining's
 // difficulty), the rest the round's examples, shuffled once per round and taken in turn. A pure
 // function of (seed, round, step) and the examples, so that a resumed round and
-// tools/bench_round (which hands them to its PyTorch twin) build the same batches.
+// tools/bench/bench_round (which hands them to its PyTorch twin) build the same batches.
 #include <cstddef>
 #include <vector>
 

@@ -8,6 +8,7 @@
 
 #include "core/tasks/task.h"
 #include "trainers/run/run_context.h"
+#include "trainers/run/sample_io.h"
 #include "trainers/run/scored_sample.h"
 
 namespace mg {
@@ -17,17 +18,15 @@ struct DistillExample {
   double weight = 1.0;
 };
 
-// The kept samples of one round as examples; `prompts[p]` is the prompt of prompt index p.
-// A kept entry may name a candidate of `check` (filter.adopt): it trains on that answer.
-std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompts,
-                                          const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
-                                          const std::vector<ScoredSample>& check = {});
+// The kept candidates of one round as examples; `prompts[p]` is the prompt of prompt index p.
+// A kept entry may name one of the check's answers (filter.adopt): it trains on that answer.
+std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompts, const Candidates& candidates,
+                                          const std::vector<Kept>& kept);
 
 // This round's examples, then (with accumulate) those of rounds 1..round-1, oldest first.
 // BadInput naming the file when an earlier round's scored.jsonl or kept.jsonl is missing or
 // does not match the round's MANIFEST.
 std::vector<DistillExample> distill_examples(const RunContext& ctx, int round, const std::vector<std::string>& prompts,
-                                             const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept,
-                                             const std::vector<ScoredSample>& check = {});
+                                             const Candidates& candidates, const std::vector<Kept>& kept);
 
 }  // namespace mg

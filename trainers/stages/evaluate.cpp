@@ -1,7 +1,7 @@
 #include "trainers/stages/evaluate.h"
 
-#include "trainers/run/curriculum.h"
-#include "trainers/training/held_out.h"
+#include "trainers/curriculum/curriculum.h"
+#include "trainers/stages/evaluate_held_out.h"
 
 namespace mg {
 

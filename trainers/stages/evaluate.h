@@ -1,10 +1,11 @@
 #pragma once
 // Stage "eval": held-out greedy accuracy after a round, at every difficulty the run has
-// reached (trainers/training/held_out.h measures one difficulty).
+// reached (trainers/stages/evaluate_held_out.h measures one difficulty).
 #include <nlohmann/json.hpp>
 
 #include "models/gpt.h"
 #include "trainers/run/run_context.h"
+#include "trainers/stages/evaluate_held_out.h"
 
 namespace mg {
 

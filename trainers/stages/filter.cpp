@@ -173,12 +173,11 @@ std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std
   return out;
 }
 
-std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check,
-                                  double threshold) {
+std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const Candidates& candidates, double threshold) {
   std::set<int> has_kept;
   for (const Kept& k : kept) has_kept.insert(k.prompt);
   std::vector<Kept> out;
-  for (const ScoredSample& a : check) {
+  for (const ScoredSample& a : candidates.check) {
     mg::check(a.from_check, "adopted_answers: candidate (" + std::to_string(a.prompt) + ", " + std::to_string(a.sample) +
                                 ") is not the check's answer");
     if (!has_kept.count(a.prompt) && a.score >= threshold) out.push_back({a.prompt, a.sample, 1.0});
@@ -187,8 +186,8 @@ std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vect
   return out;
 }
 
-Filtered filter_round(const std::vector<ScoredSample>& samples, const FilterConfig& config,
-                      const std::vector<ScoredSample>& check) {
+Filtered filter_round(const Candidates& candidates, const FilterConfig& config) {
+  const std::vector<ScoredSample>& samples = candidates.samples;
   FilterConfig no_dedup = config;
   no_dedup.dedup = false;
   Filtered out;
@@ -196,7 +195,7 @@ Filtered filter_round(const std::vector<ScoredSample>& samples, const FilterConf
   out.kept = config.dedup ? dedup_kept(samples, out.selected) : out.selected;
   // Adopted answers come after the samples; the gap is the samples' alone.
   if (config.adopt)
-    for (const Kept& a : adopted_answers(out.kept, check, config.threshold)) out.kept.push_back(a);
+    for (const Kept& a : adopted_answers(out.kept, candidates, config.threshold)) out.kept.push_back(a);
   return out;
 }
 

@@ -2,10 +2,13 @@
 // Filters: turn self-verification scores into weighted training examples, w(u_f) in the
 // paper's terms. Every filter except the `oracle` control arm reads `score` only, never the
 // grader's `correct`.
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
+#include "trainers/run/sample_io.h"
 #include "trainers/run/scored_sample.h"
 
 namespace mg {
@@ -32,22 +35,33 @@ std::vector<Kept> filter_samples(const std::vector<ScoredSample>& samples, const
 // The metrics of the filtered distribution use the list before this step.
 std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept);
 
-// The filter stage of a round. `selected` is the filter's choice before dedup, on which the gap
-// is measured; `kept` is what trains: `selected` deduplicated (with filter.dedup), then, with
-// filter.adopt, the fallback: the adopted check answers (adopted_answers) after the samples.
+// The filter stage of a round. `selected` is the filter's choice among the samples before
+// dedup, on which the gap is measured; `kept` is what trains: `selected` deduplicated (with
+// filter.dedup), then, with filter.adopt, the threshold filter's fallback: the check's answers
+// it adopts (adopted_answers) after the samples.
 struct Filtered {
   std::vector<Kept> selected;
   std::vector<Kept> kept;
 };
-Filtered filter_round(const std::vector<ScoredSample>& samples, const FilterConfig& config,
-                      const std::vector<ScoredSample>& check);
+Filtered filter_round(const Candidates& candidates, const FilterConfig& config);
 
 // filter.adopt's fallback: for each prompt with no entry in `kept` whose check answer (a
-// candidate flagged from_check) has a share of at least `threshold`, an entry naming that
-// candidate, weight 1. Reads only the shares, never `correct`. Sorted by prompt. Internal
-// error when an entry of `check` is not flagged.
-std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check,
-                                  double threshold);
+// candidate of `candidates.check`, flagged from_check) has a share of at least `threshold`,
+// an entry naming that candidate, weight 1. Reads only the shares, never `correct`. Sorted by
+// prompt. Internal error when an entry of the check's answers is not flagged.
+std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const Candidates& candidates, double threshold);
+
+// What the filter stage stores (trainers/run/round_store.h): the kept set, kept.jsonl. Not
+// timed on its own (filtering is instant; the round's seconds have no "filter" entry).
+struct Keep {
+  static constexpr const char* name = "filter";
+  static constexpr const char* file = "kept.jsonl";
+  static constexpr bool timed = false;
+  std::vector<Kept> kept;
+  std::vector<Kept> run() { return std::move(kept); }
+  std::vector<Kept> read(const std::filesystem::path& dir) const { return read_kept(dir / file); }
+  void write(const std::filesystem::path& dir, const std::vector<Kept>& k) const { write_kept(dir / file, k); }
+};
 
 // True for the control arms of a study (`none`, `oracle`), which train without trusting the
 // verifier; false for every other name.

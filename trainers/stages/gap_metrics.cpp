@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "core/errors.h"
-#include "trainers/run/round_report.h"
+#include "trainers/reports/round_report.h"
 
 namespace mg {
 namespace {
@@ -99,9 +99,9 @@ nlohmann::json to_json(const GapMetrics& m) {
                         {"prompts", m.prompts}};
 }
 
-nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check) {
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const Candidates& candidates) {
   std::map<std::pair<int, int>, bool> right;  // the check's candidates -> is it right
-  for (const ScoredSample& a : check) right[{a.prompt, a.sample}] = a.correct;
+  for (const ScoredSample& a : candidates.check) right[{a.prompt, a.sample}] = a.correct;
   int adopted = 0, adopted_right = 0;
   for (const Kept& k : kept) {
     auto it = right.find({k.prompt, k.sample});
@@ -116,12 +116,12 @@ nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<
 }
 
 nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
-                          const std::vector<ScoredSample>& check) {
+                          const Candidates& candidates) {
   nlohmann::json record = to_json(gap);
   record["round"] = round;
   record["arm"] = arm_label(recipe);
   record["control_arm"] = is_control_arm(filter_method(recipe.improve.filter.method));
-  if (recipe.improve.filter.adopt) record.update(adopted_metrics(kept, check));
+  if (recipe.improve.filter.adopt) record.update(adopted_metrics(kept, candidates));
   return record;
 }
 

@@ -6,9 +6,10 @@
 
 #include <vector>
 
-#include "core/auroc.h"
-#include "core/pass_at_k.h"
-#include "core/recipe.h"
+#include "core/stats/auroc.h"
+#include "core/stats/pass_at_k.h"
+#include "core/recipe/recipe.h"
+#include "trainers/run/sample_io.h"
 #include "trainers/run/scored_sample.h"
 
 namespace mg {
@@ -42,12 +43,12 @@ nlohmann::json to_json(const GapMetrics& m);
 // filter.adopt's numbers, outside the gap (which is the samples' alone): `adopted`, the
 // entries of `kept` that name a candidate of `check` (the check's answers), and
 // `adopted_precision`, the share of them the grader marks right (null when there are none).
-nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const std::vector<ScoredSample>& check);
+nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const Candidates& candidates);
 
 // The part of a round's record that the round and `mindgap gap` share: the gap of the samples
 // (to_json), the round, the arm (arm_label), whether it is a control arm and, with
 // filter.adopt, the adopted answers among `kept`, counted apart (adopted_metrics).
 nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
-                          const std::vector<ScoredSample>& check);
+                          const Candidates& candidates);
 
 }  // namespace mg

@@ -1,6 +1,6 @@
 #include "trainers/stages/generate.h"
 
-#include "trainers/decode/answers.h"
+#include "trainers/sampling/answers.h"
 #include "trainers/run/sample_io.h"
 #include "trainers/run/seeds.h"
 
@@ -34,6 +34,14 @@ std::vector<ScoredSample> stage_generate(RunContext& ctx, Gpt& model, const Roun
       }
   }
   return gather_samples(*ctx.comm, out);
+}
+
+std::vector<ScoredSample> Generate::read(const std::filesystem::path& dir) const {
+  return read_samples(dir / file);
+}
+
+void Generate::write(const std::filesystem::path& dir, const std::vector<ScoredSample>& samples) const {
+  write_samples(dir / file, samples, /*with_score=*/false);
 }
 
 }  // namespace mg

@@ -5,7 +5,7 @@
 #include "core/errors.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "trainers/decode/answers.h"
+#include "trainers/sampling/answers.h"
 #include "trainers/run/sample_io.h"
 #include "trainers/run/seeds.h"
 #include "trainers/verifiers/consistency.h"
@@ -14,18 +14,18 @@
 
 namespace mg {
 
-void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
-                 const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
-                 int max_derivation_tokens, const torch::Device& device, const EquivalentSampling& equivalent,
-                 const PeerVoting& peers, std::vector<ScoredSample>* check) {
-  if (check) check->clear();
+std::vector<ScoredSample> self_verify(Gpt& model, const Tokenizer& tokenizer, const Verifiers& verifiers,
+                                      const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
+                                      const torch::Device& device) {
+  const VerifyConfig& config = verifiers.config;
+  std::vector<ScoredSample> check;
   auto model_scores = [&](VerifyMethod method) {
     // Unique (prompt, answer) pairs only: identical samples get identical scores.
     std::map<std::pair<int, std::string>, size_t> unique;
     VerdictRequest req;
     req.method = method;
     req.format = config.format;
-    req.max_derivation_tokens = max_derivation_tokens;
+    req.max_derivation_tokens = verifiers.max_derivation_tokens;
     for (const auto& s : samples) {
       auto key = std::make_pair(s.prompt, s.answer);
       if (unique.emplace(key, req.prompts.size()).second) {
@@ -39,11 +39,13 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
     for (const auto& s : samples) out.push_back(u[unique.at({s.prompt, s.answer})]);
     return out;
   };
+  PeerVoting peers = verifiers.peers;
+  peers.peers = &verifiers.peer_models;
   auto method_scores = [&](VerifyMethod method) -> std::vector<double> {
     switch (method) {
     case VerifyMethod::Consistency: return consistency_scores(samples);
     case VerifyMethod::Equivalent:
-      return equivalence_scores(model, tokenizer, prompts, samples, equivalent, device, check);
+      return equivalence_scores(model, tokenizer, prompts, samples, verifiers.equivalent, device, &check);
     case VerifyMethod::Peers: return peer_scores(prompts, samples, peers, device);
     case VerifyMethod::Tournament: return tournament_scores(model, tokenizer, prompts, samples, device);
     case VerifyMethod::Mc:
@@ -61,6 +63,7 @@ void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& con
     scores = method_scores(verify_method(config.method));
   }
   for (size_t i = 0; i < samples.size(); ++i) samples[i].score = scores[i];
+  return check;
 }
 
 void require_peer_rounds(const RunContext& ctx, int round) {
@@ -68,54 +71,54 @@ void require_peer_rounds(const RunContext& ctx, int round) {
     for (const auto& peer : ctx.recipe.improve.verify.peers) peer_round(ctx.recipe, peer, round - 1);
 }
 
-Verified stage_verify(RunContext& ctx, Gpt& model, const Round& r, const std::vector<ScoredSample>& samples) {
-  const int round = r.index;
-  const std::vector<Problem>& problems = r.problems;
-  const bool adopt = ctx.recipe.improve.filter.adopt;
-  const std::vector<std::string>& prompts = r.prompts;
+Verifiers make_verifiers(RunContext& ctx, const Round& round, const VerifyConfig& config) {
+  const auto& imp = ctx.recipe.improve;
+  const auto index = static_cast<uint64_t>(round.index);
+  const int answer_tokens = max_answer_tokens(*ctx.task, round.difficulty);
+  Verifiers v;
+  v.config = config;
+  v.max_derivation_tokens = answer_tokens + 1;
+  v.equivalent = equivalent_rewrites(ctx.task.get(), config);
+  v.equivalent.samples = imp.samples_per_prompt;
+  v.equivalent.sampling = imp.sampling;
+  v.equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {index});
+  v.equivalent.max_new_tokens = answer_tokens;
+  if (verify_uses(config, VerifyMethod::Peers)) {
+    v.peer_models = load_peers(ctx.recipe, round.index - 1, ctx.device);
+    std::string names;
+    for (const auto& p : v.peer_models)
+      names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
+    if (ctx.writer()) log::info("verify: the peers that vote are " + names);
+  }
+  v.peers.samples = imp.samples_per_prompt;
+  v.peers.sampling = imp.sampling;
+  v.peers.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {index});
+  v.peers.max_new_tokens = answer_tokens;
+  return v;
+}
+
+Verified stage_verify(RunContext& ctx, Gpt& model, const Round& round, const std::vector<ScoredSample>& samples,
+                      const VerifyConfig& config) {
   std::vector<ScoredSample> mine;
   for (const auto& s : samples)
     if (s.prompt % ctx.comm->world_size() == ctx.comm->rank()) mine.push_back(s);
-  const int answer_tokens = max_answer_tokens(*ctx.task, r.difficulty);
-  EquivalentSampling equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
-  equivalent.samples = ctx.recipe.improve.samples_per_prompt;
-  equivalent.sampling = ctx.recipe.improve.sampling;
-  equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {static_cast<uint64_t>(round)});
-  equivalent.max_new_tokens = answer_tokens;
-  // The peers' checkpoints of the round whose model drew these samples (round - 1).
-  std::vector<Peer> peer_models;
-  if (verify_uses(ctx.recipe.improve.verify, VerifyMethod::Peers)) {
-    peer_models = load_peers(ctx.recipe, round - 1, ctx.device);
-    std::string names;
-    for (const auto& p : peer_models) names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
-    if (ctx.writer()) log::info("verify: the peers that vote are " + names);
-  }
-  PeerVoting peers;
-  peers.peers = &peer_models;
-  peers.samples = ctx.recipe.improve.samples_per_prompt;
-  peers.sampling = ctx.recipe.improve.sampling;
-  peers.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {static_cast<uint64_t>(round)});
-  peers.max_new_tokens = answer_tokens;
+  const Verifiers verifiers = make_verifiers(ctx, round, config);
   std::vector<ScoredSample> answers;
-  if (!mine.empty())
-    self_verify(model, *ctx.tokenizer, ctx.recipe.improve.verify, prompts, mine, answer_tokens + 1, ctx.device,
-                equivalent, peers, adopt ? &answers : nullptr);
-  Verified out;
-  if (adopt) {
-    for (auto& a : answers) {
-      a.sample = ctx.recipe.improve.samples_per_prompt;  // the candidate after the prompt's samples
-      a.correct = ctx.task->grade(problems.at(a.prompt).prompt, a.answer);  // metrics only
-    }
-    out.check = gather_samples(*ctx.comm, answers);
+  if (!mine.empty()) answers = self_verify(model, *ctx.tokenizer, verifiers, round.prompts, mine, ctx.device);
+  for (auto& a : answers) {
+    a.sample = ctx.recipe.improve.samples_per_prompt;  // the candidate after the prompt's samples
+    a.correct = ctx.task->grade(round.problems.at(a.prompt).prompt, a.answer);  // metrics only
   }
+  Verified out;
+  out.check = gather_samples(*ctx.comm, answers);
   out.samples = gather_samples(*ctx.comm, mine);
   return out;
 }
 
-Verified read_verified(const std::filesystem::path& dir) { return split_candidates(read_samples(dir / "scored.jsonl")); }
+Verified Verify::read(const std::filesystem::path& dir) const { return split_candidates(read_samples(dir / file)); }
 
-void write_verified(const std::filesystem::path& dir, const Verified& v) {
-  write_samples(dir / "scored.jsonl", join_candidates(v), true);
+void Verify::write(const std::filesystem::path& dir, const Verified& v) const {
+  write_samples(dir / file, join_candidates(v), true);
 }
 
 }  // namespace mg

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
 #include "core/tasks/task.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 #include "models/gpt.h"
-#include "trainers/run/round_prompts.h"
+#include "trainers/curriculum/round_prompts.h"
 #include "trainers/run/run_context.h"
 #include "trainers/run/sample_io.h"
 #include "trainers/run/scored_sample.h"
@@ -26,31 +26,56 @@
 
 namespace mg {
 
-// Fills samples[i].score by the recipe's verify method. Pairs with identical (prompt, answer) are
-// scored once. `prompts[p]` is the prompt text of samples with prompt index p. `equivalent`
-// says how to sample the equivalent prompts, and `peers` which models vote, for the methods
-// of those names. With `check`, the equivalent method's most-voted answer per prompt
-// (equivalence_scores' `top`); left empty when the recipe's methods do not include it.
-void self_verify(Gpt& model, const Tokenizer& tokenizer, const VerifyConfig& config,
-                 const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
-                 int max_derivation_tokens, const torch::Device& device,
-                 const EquivalentSampling& equivalent = {}, const PeerVoting& peers = {},
-                 std::vector<ScoredSample>* check = nullptr);
+// Everything a verify method needs besides the model: the recipe's methods, how the methods
+// that draw answers of their own sample them (equivalent), which models vote (peers). Set up
+// once for a round (make_verifiers), or by hand for one prompt (`mindgap sample`).
+struct Verifiers {
+  VerifyConfig config;
+  int max_derivation_tokens = 16;  // the longest derivation a cot verdict writes
+  EquivalentSampling equivalent;
+  std::vector<Peer> peer_models;   // the peers' checkpoints that vote (method peers)
+  PeerVoting peers;                // how they vote; its `peers` is set to peer_models when used
+};
 
-// The stage's output: the samples with their scores, gathered and sorted on every rank, and
-// with filter.adopt the check's most-voted answer per prompt (candidate N of its prompt, after
-// its N samples), graded for the metrics, gathered and sorted.
+// The verifiers of round `round`'s samples by `config`, seeded by the round; the peers'
+// checkpoints of the round whose model drew the samples (round - 1), when a method needs them.
+Verifiers make_verifiers(RunContext& ctx, const Round& round, const VerifyConfig& config);
+
+// Fills samples[i].score by the verifiers' method. Pairs with identical (prompt, answer) are
+// scored once. `prompts[p]` is the prompt text of samples with prompt index p. Returns the
+// equivalent check's own answer per prompt (equivalence_scores' `top`: from_check, scored by
+// its share of the votes; not yet graded), empty when the methods do not include it.
+std::vector<ScoredSample> self_verify(Gpt& model, const Tokenizer& tokenizer, const Verifiers& verifiers,
+                                      const std::vector<std::string>& prompts, std::vector<ScoredSample>& samples,
+                                      const torch::Device& device);
+
+// The stage's output: the samples with their scores and the check's answers (candidate N of
+// its prompt, after its N samples), each graded for the metrics, gathered and sorted on every
+// rank. Which of them trains is the filter's choice (filter.fallback), never the verifier's.
 using Verified = Candidates;
 
 // A peer that lacks the round that votes stops round `round` before it writes anything
 // (BadInput naming the peer); nothing to check once the round's scores are on disk.
 void require_peer_rounds(const RunContext& ctx, int round);
 
-// The stage of a round: self-verification scores by the recipe's method (by rank).
-Verified stage_verify(RunContext& ctx, Gpt& model, const Round& round, const std::vector<ScoredSample>& samples);
+// The stage of a round: the samples scored by `config` (the recipe's improve.verify in a
+// round; one method of a study in `sweep` and `testtime`), sharded by rank.
+Verified stage_verify(RunContext& ctx, Gpt& model, const Round& round, const std::vector<ScoredSample>& samples,
+                      const VerifyConfig& config);
 
-// The stage's file in a round directory: scored.jsonl, every candidate (join_candidates).
-Verified read_verified(const std::filesystem::path& dir);
-void write_verified(const std::filesystem::path& dir, const Verified& verified);
+// The stage as a round stores it (trainers/run/round_store.h): scored.jsonl, every candidate
+// (join_candidates).
+struct Verify {
+  static constexpr const char* name = "verify";
+  static constexpr const char* file = "scored.jsonl";
+  RunContext& ctx;
+  Gpt& model;
+  const Round& round;
+  const std::vector<ScoredSample>& samples;
+  const VerifyConfig& config;
+  Verified run() const { return stage_verify(ctx, model, round, samples, config); }
+  Verified read(const std::filesystem::path& dir) const;
+  void write(const std::filesystem::path& dir, const Verified& verified) const;
+};
 
 }  // namespace mg

@@ -7,7 +7,7 @@
 
 #include "core/tasks/task.h"
 #include "core/tasks/verification.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 
 namespace mg {
 

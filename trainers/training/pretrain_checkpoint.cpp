@@ -4,12 +4,12 @@
 
 #include <cstdio>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
-#include "core/finite_check.h"
+#include "core/run/finite_check.h"
 #include "core/fs.h"
 #include "core/log.h"
-#include "core/safetensors.h"
+#include "core/run/safetensors.h"
 
 namespace mg {
 

@@ -3,8 +3,8 @@
 #include <map>
 
 #include "core/errors.h"
-#include "core/manifest.h"
-#include "core/safetensors.h"
+#include "core/run/manifest.h"
+#include "core/run/safetensors.h"
 
 namespace mg {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "core/run_dir.h"
+#include "core/run/run_dir.h"
 #include "models/gpt.h"
 
 namespace mg {

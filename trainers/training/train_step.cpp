@@ -9,7 +9,7 @@
 #include "core/distributed/overlapped_grad_sync.h"
 #include "core/errors.h"
 #include "core/log.h"
-#include "core/stop_signal.h"
+#include "core/run/stop_signal.h"
 #include "trainers/training/autocast.h"
 #include "trainers/training/loss.h"
 #include "trainers/training/optimizer.h"

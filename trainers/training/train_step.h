@@ -26,7 +26,7 @@ struct StepPlace {
   std::string describe() const;  // "distill, round 2, step 17"
 };
 
-// The step is also a safe point (core/stop_signal.h): a signal on any rank stops every rank
+// The step is also a safe point (core/run/stop_signal.h): a signal on any rank stops every rank
 // before the step changes anything. A non-finite loss or gradient norm (identical on every
 // rank: both are all-reduced) is never applied: under run.nonfinite=stop training ends with
 // an Internal error naming the place; under skip the update is dropped and the result says so.

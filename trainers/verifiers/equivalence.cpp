@@ -6,7 +6,7 @@
 
 #include "core/errors.h"
 #include "trainers/verifiers/consistency.h"
-#include "trainers/decode/answers.h"
+#include "trainers/sampling/answers.h"
 
 namespace mg {
 

@@ -25,10 +25,10 @@
 #include <string>
 #include <vector>
 
-#include "core/recipe.h"
+#include "core/recipe/recipe.h"
 #include "core/tasks/rewriting_task.h"
 #include "core/tasks/task.h"
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 #include "models/gpt.h"
 #include "trainers/run/scored_sample.h"
 

@@ -2,14 +2,14 @@
 
 #include <set>
 
-#include "core/checkpoint.h"
+#include "core/run/checkpoint.h"
 #include "core/errors.h"
 #include "core/fs.h"
-#include "core/run_dir.h"
+#include "core/run/run_dir.h"
 #include "models/gpt_config.h"
 #include "trainers/verifiers/consistency.h"
-#include "trainers/run/curriculum.h"
-#include "trainers/decode/answers.h"
+#include "trainers/curriculum/curriculum.h"
+#include "trainers/sampling/answers.h"
 #include "trainers/run/run_context.h"
 #include "trainers/run/seeds.h"
 

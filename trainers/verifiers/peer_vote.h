@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "core/recipe.h"
-#include "core/tokenizer.h"
+#include "core/recipe/recipe.h"
+#include "core/tokenizer/tokenizer.h"
 #include "models/gpt.h"
 #include "trainers/run/scored_sample.h"
 

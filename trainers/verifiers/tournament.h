@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tokenizer.h"
+#include "core/tokenizer/tokenizer.h"
 #include "models/gpt.h"
 #include "trainers/run/scored_sample.h"
 

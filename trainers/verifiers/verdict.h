@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/recipe.h"
-#include "core/tokenizer.h"
+#include "core/recipe/recipe.h"
+#include "core/tokenizer/tokenizer.h"
 #include "models/decoder.h"
 #include "models/gpt.h"
 
