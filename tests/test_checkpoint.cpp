@@ -300,7 +300,7 @@ TEST_F(CheckpointTest, NumericsChangeNamesWhatDiffers) {
   EXPECT_EQ(change->find("device"), std::string::npos) << *change;
 }
 
-// A run directory of format 1 (filter.adopt's check answers in check_answers.jsonl, sample -1)
+// A run directory of format 1 (the equivalent check's answers in check_answers.jsonl, sample -1)
 // is refused, naming the file and the format, in a committed round or one being written; a
 // directory of the current format passes.
 TEST_F(CheckpointTest, RoundsOfRunDirectoryFormat1AreRefused) {

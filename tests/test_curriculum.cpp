@@ -114,11 +114,13 @@ TEST(Curriculum, RecipeChecks) {
   EXPECT_EQ(error_of({"improve.advance.kept_share=0.8", curriculum, "improve.filter.method=oracle"}), "");
   EXPECT_NE(error_of({"improve.advance.kept_share=1.5"}).find("improve.advance.kept_share"), std::string::npos);
   EXPECT_NE(error_of({"improve.advance.max_rounds=-1"}).find("improve.advance.max_rounds"), std::string::npos);
-  // filter.adopt needs a threshold (the bar for the check's answer) and a check that has answers.
-  msg = error_of({"improve.filter.adopt=true", "improve.verify.method=equivalent"});
-  EXPECT_NE(msg.find("improve.filter.adopt: needs filter.method threshold"), std::string::npos) << msg;
-  msg = error_of({"improve.filter.adopt=true", "improve.filter.method=threshold"});
-  EXPECT_NE(msg.find("improve.filter.adopt: needs verify method equivalent"), std::string::npos) << msg;
-  EXPECT_EQ(error_of({"improve.filter.adopt=true", "improve.filter.method=threshold", "improve.verify.method=equivalent"}),
+  // filter.fallback check needs a threshold (the bar for the check's answer) and a check that has
+  // answers.
+  msg = error_of({"improve.filter.fallback=check", "improve.verify.method=equivalent"});
+  EXPECT_NE(msg.find("improve.filter.fallback: check needs filter.method threshold"), std::string::npos) << msg;
+  msg = error_of({"improve.filter.fallback=check", "improve.filter.method=threshold"});
+  EXPECT_NE(msg.find("improve.filter.fallback: check needs verify method equivalent"), std::string::npos) << msg;
+  EXPECT_EQ(error_of({"improve.filter.fallback=check", "improve.filter.method=threshold",
+                      "improve.verify.method=equivalent"}),
             "");
 }

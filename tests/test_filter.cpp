@@ -35,7 +35,7 @@ FilterConfig config(const std::string& method, double keep = 0.5, const std::str
   FilterConfig c;
   c.method = method;
   c.keep = keep;
-  c.scope = scope;
+  c.scope = mg::method_of(mg::kFilterScopes, scope, "filter.scope");  // the word, as a recipe gives it
   c.dedup = dedup;
   return c;
 }
@@ -244,9 +244,9 @@ TEST(Filter, OnlyTheOracleReadsTheLabels) {
                     mg::filter_samples(relabelled, config("oracle"))));
 }
 
-// filter.adopt: a prompt with no kept sample trains on its check answer when the answer's share
+// filter.fallback check: a prompt with no kept sample trains on its check answer when the answer's share
 // reaches the threshold (inclusive); a prompt that kept a sample does not; labels are not read.
-TEST(Filter, AdoptedAnswersFillOnlyPromptsWithNothingKept) {
+TEST(Filter, FallbackAnswersFillOnlyPromptsWithNothingKept) {
   auto answer = [](int prompt, const std::string& text, double share, bool correct) {
     ScoredSample a;
     a.prompt = prompt;
@@ -260,14 +260,14 @@ TEST(Filter, AdoptedAnswersFillOnlyPromptsWithNothingKept) {
   std::vector<ScoredSample> answers{answer(4, "7", 0.5, true), answer(0, "12", 0.9, true), answer(1, "3", 0.49, true),
                                     answer(2, "5", 1.0, false)};
   const std::vector<Kept> kept{{2, 0, 1.0}, {2, 3, 1.0}};
-  auto adopted = mg::adopted_answers(kept, {{}, answers}, 0.5);
-  EXPECT_EQ(keys(adopted), (Keys{{0, 8}, {4, 8}}));
-  for (const Kept& k : adopted) EXPECT_DOUBLE_EQ(k.weight, 1.0);
+  auto fallback = mg::fallback_answers(kept, {{}, answers}, 0.5);
+  EXPECT_EQ(keys(fallback), (Keys{{0, 8}, {4, 8}}));
+  for (const Kept& k : fallback) EXPECT_DOUBLE_EQ(k.weight, 1.0);
   for (auto& a : answers) a.correct = !a.correct;
-  EXPECT_EQ(keys(mg::adopted_answers(kept, {{}, answers}, 0.5)), keys(adopted));
-  EXPECT_TRUE(mg::adopted_answers(kept, {}, 0.5).empty());
+  EXPECT_EQ(keys(mg::fallback_answers(kept, {{}, answers}, 0.5)), keys(fallback));
+  EXPECT_TRUE(mg::fallback_answers(kept, {}, 0.5).empty());
   answers[0].from_check = false;  // a sample, not the check's answer
-  EXPECT_THROW(mg::adopted_answers(kept, {{}, answers}, 0.5), mg::Error);
+  EXPECT_THROW(mg::fallback_answers(kept, {{}, answers}, 0.5), mg::Error);
 }
 
 TEST(Filter, RejectsBadConfigAndBadSamples) {
@@ -286,7 +286,8 @@ TEST(Filter, RejectsBadConfigAndBadSamples) {
   EXPECT_EQ(kind_of(s, config("top_p")), bad_input);
   EXPECT_EQ(kind_of(s, config("quantile", 0.0)), bad_input);
   EXPECT_EQ(kind_of(s, config("quantile", 1.5)), bad_input);
-  EXPECT_EQ(kind_of(s, config("quantile", 0.5, "everything")), bad_input);
+  // A scope other than per_prompt or global cannot reach the filter: the recipe parser reads the
+  // word into its enum and refuses others (RecipeOptions in test_recipe.cpp).
   FilterConfig cold = config("reweight");
   cold.temperature = 0;
   EXPECT_EQ(kind_of(s, cold), bad_input);

@@ -458,21 +458,22 @@ TEST_F(LoopE2E, AccumulateTrainsOnEveryEarlierRoundsKeptSamples) {
   fails_naming("round-0001/kept.jsonl");
 }
 
-// filter.adopt: a prompt none of whose samples passed trains on the check's most-voted answer
-// when its share reaches the threshold. Greedy sampling makes a micro model's split chains agree
-// with each other and not with its samples, so some answers are adopted. The gap and the kept
-// count stay the samples'; the adopted answers are counted beside them, trained on, accumulated,
-// and a run killed at the verify and filter boundaries resumes bit-identically.
-TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
-  const std::string adopt = " improve.verify.method=equivalent improve.verify.split=2 improve.filter.method=threshold"
-                            " improve.filter.adopt=true improve.distill.accumulate=true improve.sampling.temperature=0";
-  auto straight = scratch / "adopt", broken = scratch / "adopt_broken";
-  auto res = run_mindgap("run " + micro_recipe() + adopt + " run.dir=" + straight.string(), scratch);
+// filter.fallback check: a prompt none of whose samples passed trains on the check's most-voted
+// answer when its share reaches the threshold. Greedy sampling makes a micro model's split chains
+// agree with each other and not with its samples, so the filter falls back on some. The gap and
+// the kept count stay the samples'; the check's answers trained on are counted beside them,
+// accumulated, and a run killed at the verify and filter boundaries resumes bit-identically.
+TEST_F(LoopE2E, FallbackTrainsOnTheChecksAnswerWhereNoSamplePassed) {
+  const std::string fallback = " improve.verify.method=equivalent improve.verify.split=2 improve.filter.method=threshold"
+                               " improve.filter.fallback=check improve.distill.accumulate=true"
+                               " improve.sampling.temperature=0";
+  auto straight = scratch / "fallback", broken = scratch / "fallback_broken";
+  auto res = run_mindgap("run " + micro_recipe() + fallback + " run.dir=" + straight.string(), scratch);
   ASSERT_EQ(res.code, 0) << res.err;
   auto ctx = mg::open_existing_run(straight.string());
   auto rounds = rounds_of(straight);
   ASSERT_EQ(rounds.size(), 2u);
-  int adopted_total = 0;
+  int fallback_total = 0;
   std::vector<mg::DistillExample> want;
   for (int r = 1; r <= 2; ++r) {
     auto dir = straight / ("round-000" + std::to_string(r));
@@ -492,7 +493,7 @@ TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
       answer_of[a.prompt] = a;
     }
     std::set<int> kept_a_sample;
-    int from_samples = 0, adopted = 0, adopted_right = 0;
+    int from_samples = 0, fallbacks = 0, fallback_right = 0;
     for (const auto& k : kept) {
       if (k.sample < n) {
         kept_a_sample.insert(k.prompt);
@@ -505,37 +506,37 @@ TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
           if (x.prompt == k.prompt && x.sample == k.sample) want.push_back({{prompts[k.prompt], x.answer}, k.weight});
         continue;
       }
-      ++adopted;
+      ++fallbacks;
       EXPECT_FALSE(kept_a_sample.count(k.prompt)) << "round " << r << ": prompt " << k.prompt << " kept a sample";
       ASSERT_TRUE(answer_of.count(k.prompt));
       EXPECT_GE(answer_of[k.prompt].score, ctx.recipe.improve.filter.threshold);
-      adopted_right += answer_of[k.prompt].correct;
+      fallback_right += answer_of[k.prompt].correct;
       want.push_back({{prompts[k.prompt], answer_of[k.prompt].answer}, 1.0});
     }
-    EXPECT_EQ(record["adopted"].get<int>(), adopted) << "round " << r;
+    EXPECT_EQ(record["fallback_answers"].get<int>(), fallbacks) << "round " << r;
     int passed = 0;
     for (const auto& x : samples) passed += x.score >= ctx.recipe.improve.filter.threshold;
     EXPECT_EQ(record["kept"].get<int>(), passed) << "round " << r << ": kept counts samples only";
     EXPECT_LE(from_samples, passed);
-    if (adopted > 0) EXPECT_DOUBLE_EQ(record["adopted_precision"].get<double>(), double(adopted_right) / adopted);
-    else EXPECT_TRUE(record["adopted_precision"].is_null());
-    adopted_total += adopted;
+    if (fallbacks > 0) EXPECT_DOUBLE_EQ(record["fallback_precision"].get<double>(), double(fallback_right) / fallbacks);
+    else EXPECT_TRUE(record["fallback_precision"].is_null());
+    fallback_total += fallbacks;
   }
-  ASSERT_GT(adopted_total, 0) << "the test must reach an adopted answer";
-  // `slices` counts the adopted answers apart from the kept samples, adding up to the rounds'.
+  ASSERT_GT(fallback_total, 0) << "the test must reach a fallback answer";
+  // `slices` counts the check's answers trained on apart from the kept samples, adding up to the rounds'.
   res = run_mindgap("slices " + straight.string(), scratch);
   ASSERT_EQ(res.code, 0) << res.err;
   int sliced = 0;
   std::istringstream lines(mg::fs::read_file(scratch / "stdout.txt"));
-  for (std::string line; std::getline(lines, line);) sliced += nlohmann::json::parse(line)["adopted"].get<int>();
-  EXPECT_EQ(sliced, adopted_total);
-  // `gap` on round 0 measures what round 1 measured, the adopted answers included.
+  for (std::string line; std::getline(lines, line);) sliced += nlohmann::json::parse(line)["fallback"].get<int>();
+  EXPECT_EQ(sliced, fallback_total);
+  // `gap` on round 0 measures what round 1 measured, the fallback answers included.
   res = run_mindgap("gap " + straight.string() + " --round 0", scratch);
   ASSERT_EQ(res.code, 0) << res.err;
   auto offline = nlohmann::json::parse(mg::fs::read_file(scratch / "stdout.txt"));
-  for (const char* key : {"adopted", "adopted_precision", "kept", "gap"}) EXPECT_EQ(offline[key], rounds[0][key]) << key;
-  EXPECT_NE(res.err.find("adopted"), std::string::npos) << "the table shows them: " << res.err;
-  // With accumulate, a later round trains on every earlier round's kept samples and adopted answers.
+  for (const char* key : {"fallback_answers", "fallback_precision", "kept", "gap"}) EXPECT_EQ(offline[key], rounds[0][key]) << key;
+  EXPECT_NE(res.err.find("fallback"), std::string::npos) << "the table shows them: " << res.err;
+  // With accumulate, a later round trains on every earlier round's kept samples and fallback answers.
   auto got = mg::distill_examples(ctx, 3, {}, {}, {});
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -544,13 +545,13 @@ TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
   }
   // A run directory of format 1 (the check's answers in check_answers.jsonl) is refused by a
   // reader and by a writer, naming the file and the format, with nothing changed on disk.
-  auto old = scratch / "adopt_format1";
+  auto old = scratch / "fallback_format1";
   fs::copy(straight, old, fs::copy_options::recursive);
   std::ofstream(old / "round-0001" / "check_answers.jsonl")
       << "{\"answer\":\"12\",\"correct\":true,\"prompt\":0,\"sample\":-1,\"score\":0.5}\n";
   const std::string metrics_before = mg::fs::read_file(old / "metrics.jsonl");
   for (const std::string& cmd : {"slices " + old.string(),
-                                 "run " + micro_recipe() + adopt + " improve.rounds=3 run.dir=" + old.string()}) {
+                                 "run " + micro_recipe() + fallback + " improve.rounds=3 run.dir=" + old.string()}) {
     res = run_mindgap(cmd, scratch);
     EXPECT_EQ(res.code, 2) << cmd << ": " << res.err;
     EXPECT_NE(res.err.find("round-0001/check_answers.jsonl"), std::string::npos) << res.err;
@@ -560,11 +561,11 @@ TEST_F(LoopE2E, AdoptTrainsOnTheChecksAnswerWhereNoSamplePassed) {
   EXPECT_EQ(mg::fs::read_file(old / "metrics.jsonl"), metrics_before);
 
   for (const char* stop : {"1:verify", "1:filter", "2:verify"}) {
-    res = run_mindgap("run " + micro_recipe() + adopt + " run.dir=" + broken.string(), scratch,
+    res = run_mindgap("run " + micro_recipe() + fallback + " run.dir=" + broken.string(), scratch,
                       std::string("MINDGAP_STOP_AFTER=") + stop);
     ASSERT_EQ(res.code, 75) << stop << ": " << res.err;
   }
-  res = run_mindgap("run " + micro_recipe() + adopt + " run.dir=" + broken.string(), scratch);
+  res = run_mindgap("run " + micro_recipe() + fallback + " run.dir=" + broken.string(), scratch);
   ASSERT_EQ(res.code, 0) << res.err;
   for (const char* name : {"round-0001", "round-0002"})
     EXPECT_EQ(mg::fs::read_file(broken / name / "model.safetensors"),

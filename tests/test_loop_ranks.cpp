@@ -64,13 +64,13 @@ void same_round_on_two_ranks(const std::string& name, const std::string& overrid
   auto r1 = mg::read_metrics(one / "metrics.jsonl"), r2 = mg::read_metrics(two / "metrics.jsonl");
   ASSERT_FALSE(r1.empty());
   ASSERT_FALSE(r2.empty());
-  for (const char* key : {"J_f", "J_filtered", "gap", "pass1", "passk", "kept", "adopted", "adopted_precision"})
+  for (const char* key : {"J_f", "J_filtered", "gap", "pass1", "passk", "kept", "fallback_answers", "fallback_precision"})
     EXPECT_EQ(r1.back().value(key, nlohmann::json()), r2.back().value(key, nlohmann::json())) << key;
-  int check_rows = 0;  // filter.adopt's candidates, compared with the samples' rows above
+  int check_rows = 0;  // the check's answers, compared with the samples' rows above
   for (const auto& row : s1) check_rows += row.value("source", "") == "check";
-  if (overrides.find("adopt=true") != std::string::npos) {
-    EXPECT_GT(check_rows, 0) << "the adopt case has the check's answers in scored.jsonl";
-    EXPECT_GT(r1.back()["adopted"].get<int>(), 0) << "the adopt case must adopt something";
+  if (overrides.find("fallback=check") != std::string::npos) {
+    EXPECT_GT(check_rows, 0) << "the fallback case has the check's answers in scored.jsonl";
+    EXPECT_GT(r1.back()["fallback_answers"].get<int>(), 0) << "the fallback case must train on some";
   }
   // Distillation is data-parallel: the weights agree to float rounding, not bit for bit.
   if (!::testing::Test::HasFailure()) fs::remove_all(scratch);
@@ -80,11 +80,12 @@ void same_round_on_two_ranks(const std::string& name, const std::string& overrid
 
 TEST(LoopRanks, TwoRanksKeepTheSameSetAsOne) { same_round_on_two_ranks("ranks", ""); }
 
-// filter.adopt: each rank's check answers for its own prompts, gathered, give the same adopted set.
-TEST(LoopRanks, TwoRanksAdoptTheSameAnswersAsOne) {
-  same_round_on_two_ranks("ranks_adopt",
+// filter.fallback check: each rank's check answers for its own prompts, gathered, give the same
+// kept set.
+TEST(LoopRanks, TwoRanksFallBackOnTheSameAnswersAsOne) {
+  same_round_on_two_ranks("ranks_fallback",
                           " improve.verify.method=equivalent improve.verify.split=2 improve.filter.method=threshold"
-                          " improve.filter.adopt=true improve.sampling.temperature=0");
+                          " improve.filter.fallback=check improve.sampling.temperature=0");
 }
 
 // The same round with the 2 CPU ranks started by torchrun: they communicate over Gloo.

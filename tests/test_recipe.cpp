@@ -98,3 +98,37 @@ TEST(Recipe, ResultChangingDifferences) {
   EXPECT_EQ(diff[0], "pretrain.lr");
   EXPECT_EQ(diff[1], "run.seed");
 }
+
+// The options that are one of a few words are read into their enums by the parser, once; a
+// stage compares enums. A word outside the list is refused naming the key and the words.
+TEST(RecipeOptions, WordsBecomeEnumsAndOthersAreRefused) {
+  auto r = mg::parse_recipe(kMinimal, "r.yaml",
+                            {"improve.filter.scope=global", "improve.verify.combine=and", "improve.distill.init=base"});
+  EXPECT_EQ(r.improve.filter.scope, mg::FilterScope::Global);
+  EXPECT_EQ(r.improve.verify.combine, mg::CombineBy::And);
+  EXPECT_EQ(r.improve.distill.init, mg::DistillInit::Base);
+  EXPECT_EQ(r.improve.verify.offset, mg::OffsetBy::Exact);
+  EXPECT_EQ(r.improve.filter.fallback, mg::FilterFallback::None);
+  // recipe.yaml holds the words, and reads back to the same enums.
+  const std::string yaml = mg::recipe_to_yaml(r);
+  EXPECT_NE(yaml.find("scope: \"global\""), std::string::npos) << yaml;
+  EXPECT_EQ(mg::flatten_recipe(mg::parse_recipe(yaml, "resolved.yaml")), mg::flatten_recipe(r));
+  auto msg = error_of(kMinimal, {"improve.verify.combine=or"});
+  EXPECT_NE(msg.find("command line: improve.verify.combine: 'or' is not one of: mean, and"), std::string::npos) << msg;
+  msg = error_of(kMinimal, {"improve.filter.scope=everywhere"});
+  EXPECT_NE(msg.find("improve.filter.scope: 'everywhere' is not one of: per_prompt, global"), std::string::npos) << msg;
+}
+
+// A recipe.yaml written before filter.fallback replaced filter.adopt (every run directory of an
+// earlier version holds the key) reads as the key that replaced it, so such a run resumes.
+TEST(RecipeOptions, TheReplacedAdoptKeyReadsAsFallback) {
+  const std::string equivalent = std::string(kMinimal) +
+                                 "improve: {verify: {method: equivalent}, filter: {method: threshold, adopt: true}}\n";
+  EXPECT_EQ(mg::parse_recipe(equivalent, "old.yaml").improve.filter.fallback, mg::FilterFallback::Check);
+  EXPECT_EQ(mg::parse_recipe(kMinimal, "r.yaml", {"improve.filter.adopt=false"}).improve.filter.fallback,
+            mg::FilterFallback::None);
+  auto msg = error_of(equivalent, {"improve.filter.fallback=none"});
+  EXPECT_NE(msg.find("improve.filter.adopt: replaced by improve.filter.fallback"), std::string::npos) << msg;
+  msg = error_of(kMinimal, {"improve.filter.adopt=maybe"});
+  EXPECT_NE(msg.find("command line: improve.filter.adopt: expected true or false"), std::string::npos) << msg;
+}

@@ -67,8 +67,12 @@ TEST(RecipeReference, RowsCarryTheSchemasFacts) {
   EXPECT_EQ(by_key.at("improve.distill.lr").default_value, "0.0003");
   EXPECT_EQ(by_key.at("improve.rounds").allowed, "≥ 0");
   EXPECT_EQ(by_key.at("improve.filter.threshold").allowed, "[0, 1]");
-  EXPECT_EQ(by_key.at("improve.filter.adopt").type, "bool");
-  EXPECT_EQ(by_key.at("improve.filter.adopt").allowed, "`true`, `false`");
+  EXPECT_EQ(by_key.at("improve.filter.dedup").type, "bool");
+  EXPECT_EQ(by_key.at("improve.filter.dedup").allowed, "`true`, `false`");
+  // An option read into an enum reads as a string of a few words, its default the word.
+  EXPECT_EQ(by_key.at("improve.filter.fallback").type, "string");
+  EXPECT_EQ(by_key.at("improve.filter.fallback").allowed, "`none`, `check`");
+  EXPECT_EQ(by_key.at("improve.filter.fallback").default_value, "none");
   EXPECT_EQ(by_key.at("improve.verify.ensemble").default_value, "[mc, consistency]");
   EXPECT_NE(by_key.at("improve.verify.split").meaning.find("addition"), std::string::npos)
       << "a task-specific key says which task";

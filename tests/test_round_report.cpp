@@ -23,15 +23,15 @@ TEST(RoundReport, ShowsArmsGapsAndNulls) {
   auto none_row = table.substr(table.find("seed1-none"));
   EXPECT_NE(none_row.find(" - "), std::string::npos) << none_row;
   EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4);
-  EXPECT_EQ(table.find("adopted"), std::string::npos) << "no filter.adopt, no adopted count";
-  // filter.adopt's count and precision follow the greedy accuracies; no precision when none.
-  self["adopted"] = 40;
-  self["adopted_precision"] = 0.975;
-  none["adopted"] = 0;
-  none["adopted_precision"] = nullptr;
+  EXPECT_EQ(table.find("fallback"), std::string::npos) << "no filter.fallback, no fallback count";
+  // filter.fallback check's count and precision follow the greedy accuracies; no precision when none.
+  self["fallback_answers"] = 40;
+  self["fallback_precision"] = 0.975;
+  none["fallback_answers"] = 0;
+  none["fallback_precision"] = nullptr;
   table = mg::format_round_table({self, none});
-  EXPECT_NE(table.find("3:0.40  +40 adopted (0.975 right)"), std::string::npos) << table;
-  EXPECT_NE(table.find("+0 adopted (- right)"), std::string::npos) << table;
+  EXPECT_NE(table.find("3:0.40  +40 fallback (0.975 right)"), std::string::npos) << table;
+  EXPECT_NE(table.find("+0 fallback (- right)"), std::string::npos) << table;
 }
 
 TEST(RoundReport, PassAtFollowsInOrderOfK) {

@@ -72,9 +72,9 @@ TEST(Slices, CountsPerSliceFromSamplesAndKept) {
   EXPECT_NE(table.find("3-digit result"), std::string::npos) << table;
 }
 
-// filter.adopt: an entry naming a check candidate (candidate 1 here, after the one sample) is
+// filter.fallback check: an entry naming a check candidate (candidate 1 here, after the one sample) is
 // counted apart from the kept samples; one that names no candidate is bad input.
-TEST(Slices, AdoptedAnswersAreCountedApart) {
+TEST(Slices, FallbackAnswersAreCountedApart) {
   auto add = task("addition");
   std::vector<std::string> prompts = {"62+85=", "12+13=", "99+1="};
   std::vector<mg::ScoredSample> samples = {sample(0, 0, false), sample(1, 0, false), sample(2, 0, true)};
@@ -84,18 +84,18 @@ TEST(Slices, AdoptedAnswersAreCountedApart) {
   auto stats = mg::slice_stats(*add, prompts, {samples, answers}, kept);
   ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[0].slice, "2-digit result");
-  EXPECT_EQ(stats[0].adopted, 1);
-  EXPECT_EQ(stats[0].adopted_right, 0);
+  EXPECT_EQ(stats[0].fallback, 1);
+  EXPECT_EQ(stats[0].fallback_right, 0);
   EXPECT_EQ(stats[0].kept, 0);
-  EXPECT_EQ(stats[1].adopted, 1);
-  EXPECT_EQ(stats[1].adopted_right, 1);
+  EXPECT_EQ(stats[1].fallback, 1);
+  EXPECT_EQ(stats[1].fallback_right, 1);
   EXPECT_EQ(stats[1].kept, 1);
   EXPECT_EQ(stats[1].kept_right, 1);
-  EXPECT_EQ(mg::to_json(stats[1])["adopted_right"], 1);
+  EXPECT_EQ(mg::to_json(stats[1])["fallback_right"], 1);
   EXPECT_NE(mg::format_slice_table({mg::to_json(stats[1])}).find("1/1"), std::string::npos);
   try {
     mg::slice_stats(*add, prompts, {samples, {}}, kept);
-    ADD_FAILURE() << "an adopted entry without its check answer was accepted";
+    ADD_FAILURE() << "a fallback entry without its check answer was accepted";
   } catch (const mg::Error& e) {
     EXPECT_EQ(e.kind(), mg::ErrorKind::BadInput);
     EXPECT_NE(std::string(e.what()).find("is not among the round's samples"), std::string::npos) << e.what();

@@ -36,9 +36,9 @@ round_of_seed() {  # seed $1's run up to round $2; the rest: overrides
       from=(--from "$out/seed$seed-base")
     fi
   fi
-  # filter.adopt takes the equivalent check's own answer; the peers' vote has none to give.
+  # filter.fallback check takes the equivalent check's own answer; the peers' vote has none to give.
   "$bin" improve "$recipe" ${from[@]+"${from[@]}"} run.seed="$seed" run.dir="$dir" improve.verify.method=peers \
-    "improve.verify.peers=$(peers_of "$seed")" improve.filter.adopt=false "$@" improve.rounds="$r"
+    "improve.verify.peers=$(peers_of "$seed")" improve.filter.fallback=none "$@" improve.rounds="$r"
 }
 
 # The number of rounds: improve.rounds of the recipe file (block style), or of an override.

@@ -30,10 +30,10 @@ for seed in $seeds; do
   for arm in "${ordered[@]}"; do
     case $arm in
       recipe) extra=() ;;
-      # filter.adopt belongs to the recipe's own arm (threshold filter, equivalent check): the
+      # filter.fallback belongs to the recipe's own arm (threshold filter, equivalent check): the
       # controls keep samples only, and another verify method has no answer of its own to give.
-      none|oracle) extra=("improve.filter.method=$arm" improve.filter.adopt=false ${schedule[@]+"${schedule[@]}"}) ;;
-      *) extra=("improve.verify.method=$arm" improve.filter.adopt=false) ;;
+      none|oracle) extra=("improve.filter.method=$arm" improve.filter.fallback=none ${schedule[@]+"${schedule[@]}"}) ;;
+      *) extra=("improve.verify.method=$arm" improve.filter.fallback=none) ;;
     esac
     dir="$out/seed$seed-$arm"
     "$bin" improve "$recipe" --from "$base" run.seed="$seed" run.dir="$dir" "$@" ${extra[@]+"${extra[@]}"}

@@ -44,7 +44,7 @@ nlohmann::json checkpoint_gap(RunContext& ctx, Gpt& model, int round) {
   RoundStore store = RoundStore::in_memory(ctx);
   const Round next = make_round(ctx, round + 1);
   const GapMeasure m = measure_gap(store, ctx, model, next);
-  // With filter.adopt, the answers the next round would adopt, counted apart as it counts them.
+  // With filter.fallback check, the check's answers the next round would train on, counted apart.
   return gap_record(ctx.recipe, round, m.gap, m.filtered.kept, m.verified);
 }
 

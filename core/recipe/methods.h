@@ -1,10 +1,15 @@
 #pragma once
-// The verify and filter methods: one list each, from which the recipe schema's allowed values
-// come, and the enums the stages switch on. A recipe stores the names; code compares enums.
+// The recipe's named choices: the verify and filter methods, and the options that take one of a
+// few words (filter.scope, filter.fallback, verify.combine, verify.offset, distill.init). One
+// table of names each, from which the recipe schema's allowed values come, and the enums the
+// stages switch on. The recipe parser reads an option's word into its enum once (the options
+// are enums in the recipe's structs; names_of finds their table); the methods stay names in the
+// recipe, since studies name arms by them ("mc-direct").
 #include <algorithm>
 #include <array>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -66,6 +71,38 @@ inline FilterMethod filter_method(std::string_view name) {
 }
 inline std::string name_of(VerifyMethod m) { return method_name(kVerifyMethods, m); }
 inline std::string name_of(FilterMethod m) { return method_name(kFilterMethods, m); }
+
+// The options: each recipe struct holds the enum, recipe.yaml the word.
+enum class FilterScope { PerPrompt, Global };
+enum class FilterFallback { None, Check };  // what a prompt with nothing kept trains on
+enum class CombineBy { Mean, And };
+enum class OffsetBy { Exact, Model };
+enum class DistillInit { Previous, Base };
+
+inline constexpr MethodNames<FilterScope, 2> kFilterScopes{
+    {{FilterScope::PerPrompt, "per_prompt"}, {FilterScope::Global, "global"}}};
+inline constexpr MethodNames<FilterFallback, 2> kFilterFallbacks{
+    {{FilterFallback::None, "none"}, {FilterFallback::Check, "check"}}};
+inline constexpr MethodNames<CombineBy, 2> kCombineBy{{{CombineBy::Mean, "mean"}, {CombineBy::And, "and"}}};
+inline constexpr MethodNames<OffsetBy, 2> kOffsetBy{{{OffsetBy::Exact, "exact"}, {OffsetBy::Model, "model"}}};
+inline constexpr MethodNames<DistillInit, 2> kDistillInits{
+    {{DistillInit::Previous, "previous"}, {DistillInit::Base, "base"}}};
+
+// The table of an option's enum, for the schema's visitors (found by argument-dependent lookup).
+constexpr const auto& names_of(FilterScope) { return kFilterScopes; }
+constexpr const auto& names_of(FilterFallback) { return kFilterFallbacks; }
+constexpr const auto& names_of(CombineBy) { return kCombineBy; }
+constexpr const auto& names_of(OffsetBy) { return kOffsetBy; }
+constexpr const auto& names_of(DistillInit) { return kDistillInits; }
+
+// An option of the recipe that is one of a few words.
+template <class E>
+concept NamedOption = std::is_enum_v<E> && requires { names_of(E{}); };
+
+template <NamedOption E>
+std::string name_of(E option) {
+  return method_name(names_of(option), option);
+}
 
 // The control arms of a study (`none`, `oracle`) train without trusting the verifier.
 inline bool is_control_arm(FilterMethod m) { return m == FilterMethod::None || m == FilterMethod::Oracle; }

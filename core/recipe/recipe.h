@@ -80,7 +80,7 @@ struct VerifyConfig {
   std::string method = "mc";      // a name of kVerifyMethods (core/recipe/methods.h)
   std::string format = "cot";     // direct | cot
   std::vector<std::string> ensemble{"mc", "consistency"};  // methods combined by `ensemble`
-  std::string combine = "mean";   // mean | and
+  CombineBy combine = CombineBy::Mean;  // ensemble: mean | and
   // equivalent: how many equivalent prompts each prompt is rewritten as (the first is b+a;
   // more than one needs addition, whose further rewrites split the same sum differently).
   int rewrites = 1;
@@ -91,7 +91,7 @@ struct VerifyConfig {
   // exact arithmetic outside the model; model: the model answers the sum of the answer's
   // leading digits and the offset's, a problem within its training lengths, and that sum
   // sits above the answer's lower digits (RewritingTask::offset_sum_prompt; docs/loop.md).
-  std::string offset = "exact";
+  OffsetBy offset = OffsetBy::Exact;
   // equivalent: how many split rewrites vote as well (addition: the problem worked out by the
   // model from sums about half its length, a carry passed between them; RewritingTask::split_step,
   // docs/loop.md).
@@ -104,14 +104,15 @@ struct VerifyConfig {
 struct FilterConfig {
   std::string method = "quantile";  // a name of kFilterMethods (core/recipe/methods.h)
   double keep = 0.5;                // quantile: share kept
-  std::string scope = "per_prompt"; // per_prompt | global
+  FilterScope scope = FilterScope::PerPrompt;  // per_prompt | global
   double threshold = 0.5;           // threshold: minimum score
   double temperature = 1.0;         // reweight: weights ∝ exp(score / temperature)
   bool dedup = true;                // identical samples kept once per prompt
-  // threshold with verify method equivalent: a prompt none of whose samples passed trains on
-  // the answer the check's own votes give most, when its share reaches the threshold (the
-  // check works the problem out in smaller steps; docs/loop.md "Adopting the check's answer").
-  bool adopt = false;
+  // threshold with verify method equivalent: fallback check trains a prompt none of whose
+  // samples passed on the answer the check's own votes give most, when its share reaches the
+  // threshold (the check works the problem out in smaller steps; docs/loop.md "Falling back on
+  // the check's answer").
+  FilterFallback fallback = FilterFallback::None;
 };
 
 struct DistillConfig {
@@ -119,7 +120,7 @@ struct DistillConfig {
   int batch = 64;
   double lr = 3.0e-4;
   double replay = 0.5;            // share of pretraining-style examples mixed back in
-  std::string init = "previous";  // previous | base
+  DistillInit init = DistillInit::Previous;  // previous | base
   // Also train on the samples every earlier round of the run kept (a curriculum keeps
   // training on the lengths it has passed), not only on this round's.
   bool accumulate = false;

@@ -47,7 +47,8 @@ class EmitVisitor {
  private:
   template <class T>
   void write(const T& v) {
-    if constexpr (std::is_same_v<T, std::string>) out_ << YAML::DoubleQuoted << v;
+    if constexpr (NamedOption<T>) out_ << YAML::DoubleQuoted << name_of(v);  // as a string key was
+    else if constexpr (std::is_same_v<T, std::string>) out_ << YAML::DoubleQuoted << v;
     else out_ << scalar_text(v);
   }
   void write(const Range& r) { out_ << YAML::Flow << YAML::BeginSeq << r.lo << r.hi << YAML::EndSeq; }

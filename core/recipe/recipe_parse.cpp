@@ -100,6 +100,21 @@ class ParseVisitor {
       fail(full, std::string("expected ") + type_name<T>() + ", got '" + n.Scalar() + "'");
     }
   }
+  // An option: its word, one of its table's names, read into the enum here and nowhere else.
+  template <NamedOption E>
+  void read(const std::string& full, const YAML::Node& n, E& value) {
+    std::string word;
+    read(full, n, word);
+    std::string list;
+    for (const auto& [option, name] : names_of(value)) {
+      if (name == word) {
+        value = option;
+        return;
+      }
+      list += (list.empty() ? "" : ", ") + std::string(name);
+    }
+    fail(full, "'" + word + "' is not one of: " + list);
+  }
   void read(const std::string& full, const YAML::Node& n, Range& value) {
     if (n.IsScalar()) {  // a single value means [v, v]
       int v = 0;
@@ -240,14 +255,15 @@ void cross_checks(const Recipe& r, ParseVisitor& v) {
         std::filesystem::path(peer).lexically_normal() == std::filesystem::path(r.run.dir).lexically_normal())
       v.fail("improve.verify.peers", "'" + peer + "' is this run's own directory; a peer is another run");
   check_rewrites(*task, verify, uses_equivalent, v);
-  if (verify.offset == "model" && verify.shifted == 0)
+  if (verify.offset == OffsetBy::Model && verify.shifted == 0)
     v.fail("improve.verify.offset", "model moves shifted rewrites' answers back; it needs improve.verify.shifted > 0");
-  if (r.improve.filter.adopt && filter_method(r.improve.filter.method) != FilterMethod::Threshold)
-    v.fail("improve.filter.adopt", "needs filter.method threshold (the share the check's answer must reach), not '" +
-                                       r.improve.filter.method + "' (add improve.filter.adopt=false)");
-  else if (r.improve.filter.adopt && !uses_equivalent)
-    v.fail("improve.filter.adopt", "needs verify method equivalent (or an ensemble with it): only its rewrites "
-                                   "give an answer of the check's own (add improve.filter.adopt=false)");
+  const bool falls_back = r.improve.filter.fallback == FilterFallback::Check;
+  if (falls_back && filter_method(r.improve.filter.method) != FilterMethod::Threshold)
+    v.fail("improve.filter.fallback", "check needs filter.method threshold (the share the check's answer must reach), "
+                                      "not '" + r.improve.filter.method + "' (add improve.filter.fallback=none)");
+  else if (falls_back && !uses_equivalent)
+    v.fail("improve.filter.fallback", "check needs verify method equivalent (or an ensemble with it): only its "
+                                      "rewrites give an answer of the check's own (add improve.filter.fallback=none)");
   for (const auto& [name, values] : r.improve.curriculum) {
     if (name != key) v.fail("improve.curriculum." + name, "does not apply to task " + r.task.name + " (use " + key + ")");
     if (values.empty()) v.fail("improve.curriculum." + name, "needs at least one value");
@@ -299,6 +315,28 @@ void sweep_checks(const Recipe& r, ParseVisitor& v) {
       v.fail("sweep.methods", "'" + m + "' needs a task with equivalent prompts; task " + task->name() + " has none");
 }
 
+// A key of an earlier version, read as the key that replaced it, so that a run directory written
+// before the change (its recipe.yaml holds every key) resumes, and its recipes still read:
+// improve.filter.adopt (true | false) is improve.filter.fallback (check | none).
+void read_replaced_keys(YAML::Node& root, const std::string& source, const std::set<std::string>& overridden) {
+  YAML::Node improve = root["improve"];
+  if (!improve || !improve.IsMap()) return;
+  YAML::Node filter = improve["filter"];
+  if (!filter || !filter.IsMap() || !filter["adopt"]) return;
+  const std::string old_key = "improve.filter.adopt";
+  const std::string where = overridden.count(old_key) ? "command line" : source;
+  bool on = false;
+  try {
+    on = filter["adopt"].as<bool>();
+  } catch (const YAML::Exception&) {
+    fail_input(where + ": " + old_key + ": expected true or false");
+  }
+  if (filter["fallback"])
+    fail_input(where + ": " + old_key + ": replaced by improve.filter.fallback (check | none); give only that key");
+  filter.remove("adopt");
+  filter["fallback"] = on ? name_of(FilterFallback::Check) : name_of(FilterFallback::None);
+}
+
 }  // namespace
 
 Recipe parse_recipe(const std::string& yaml_text, const std::string& source,
@@ -314,6 +352,7 @@ Recipe parse_recipe(const std::string& yaml_text, const std::string& source,
   if (!root.IsMap()) fail_input(source + ": expected a mapping of sections (task, model, ...)");
   std::set<std::string> overridden;
   for (const auto& o : overrides) overridden.insert(apply_override(root, o));
+  read_replaced_keys(root, source, overridden);
 
   Recipe r;
   r.source = source;

@@ -17,7 +17,7 @@ const char* type_words() {
   if constexpr (std::is_same_v<T, bool>) return "bool";
   else if constexpr (std::is_integral_v<T>) return "integer";
   else if constexpr (std::is_floating_point_v<T>) return "number";
-  else if constexpr (std::is_same_v<T, std::string>) return "string";
+  else if constexpr (std::is_same_v<T, std::string> || NamedOption<T>) return "string";
   else if constexpr (std::is_same_v<T, Range>) return "[low, high] or one integer";
   else if constexpr (std::is_same_v<T, std::vector<std::string>>) return "list of strings";
   else if constexpr (std::is_same_v<T, std::vector<int>>) return "list of integers";
@@ -37,6 +37,8 @@ class DocVisitor {
   void field(const std::string& key, T& value, const schema::Check<T>& check, const char* meaning = "") {
     std::string allowed = check.allowed;
     if (allowed.empty() && !check && std::is_same_v<T, bool>) allowed = "`true`, `false`";
+    if constexpr (NamedOption<T>)
+      if (allowed.empty()) allowed = schema::one_of(method_names(names_of(value))).allowed;
     // The curriculum's reader checks its shape itself (recipe_parse.cpp): say what it accepts.
     if (allowed.empty() && !check && std::is_same_v<T, std::map<std::string, std::vector<int>>>)
       allowed = "key `digits` or `holes`, a list of integers ≥ 0";

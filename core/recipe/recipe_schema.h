@@ -220,7 +220,7 @@ void visit_recipe(Recipe& r, V& v) {
               "first)");
       v.field("ensemble", i.verify.ensemble, each_of(method_names(kVerifyMethods, {VerifyMethod::Ensemble})),
               "ensemble: the methods combined");
-      v.field("combine", i.verify.combine, one_of({"mean", "and"}),
+      v.field("combine", i.verify.combine,
               "ensemble: mean of the scores, or and (their minimum)");
       v.field("rewrites", i.verify.rewrites, between(1, 64),
               "equivalent: rewrites of each prompt (the first is b+a; more need addition: other splits of the same "
@@ -228,7 +228,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("shifted", i.verify.shifted, between(0, 64),
               "equivalent, addition only: shifted rewrites (leading digits lowered) whose answers vote once the "
               "offset is added back");
-      v.field("offset", i.verify.offset, one_of({"exact", "model"}),
+      v.field("offset", i.verify.offset,
               "equivalent, addition only, with shifted > 0: the offset added back by exact arithmetic, or by the "
               "model's own answer to the sum of the leading digits");
       v.field("split", i.verify.split, between(0, 64),
@@ -244,17 +244,18 @@ void visit_recipe(Recipe& r, V& v) {
               "which samples train: top share by score, best per prompt, score ≥ threshold, all reweighted by "
               "score; none and oracle are control arms (all samples; the grader-correct ones)");
       v.field("keep", i.filter.keep, open_closed(0.0, 1.0), "quantile: share of samples kept");
-      v.field("scope", i.filter.scope, one_of({"per_prompt", "global"}),
+      v.field("scope", i.filter.scope,
               "quantile and reweight: within each prompt, or over all samples of the round");
       v.field("threshold", i.filter.threshold, between(0.0, 1.0),
-              "threshold: lowest score kept; with adopt, the share the check's answer needs");
+              "threshold: lowest score kept; with fallback check, the share the check's answer needs");
       v.field("temperature", i.filter.temperature,
               custom<double>("> 0", [](const double& t) { return t > 0 ? "" : "must be > 0"; }),
               "reweight: weights ∝ exp(score / temperature)");
       v.field("dedup", i.filter.dedup, "identical kept samples of a prompt train once (the gap is measured before)");
-      v.field("adopt", i.filter.adopt,
-              "threshold with verify equivalent: a prompt none of whose samples passed trains on the check's "
-              "most-voted answer when its share reaches the threshold (counted apart as adopted)");
+      v.field("fallback", i.filter.fallback,
+              "threshold with verify equivalent: what a prompt none of whose samples passed trains on: nothing "
+              "(none), or the check's most-voted answer when its share reaches the threshold (check; counted "
+              "apart as fallback answers)");
     });
     v.section("distill", [&] {
       v.field("steps", i.distill.steps, at_least(0), "fine-tuning steps per round");
@@ -262,7 +263,7 @@ void visit_recipe(Recipe& r, V& v) {
       v.field("lr", i.distill.lr, open_closed(0.0, 1.0), "AdamW learning rate of fine-tuning (a fresh optimizer each round)");
       v.field("replay", i.distill.replay, between(0.0, 1.0),
               "share of pretraining-style generation and verification examples mixed into each batch");
-      v.field("init", i.distill.init, one_of({"previous", "base"}),
+      v.field("init", i.distill.init,
               "each round fine-tunes the previous round's model, or round-0000's");
       v.field("accumulate", i.distill.accumulate,
               "also train on what every earlier round kept (a curriculum keeps the lengths it has passed)");

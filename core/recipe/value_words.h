@@ -17,6 +17,10 @@ inline std::string value_words(int v) { return std::to_string(v); }
 inline std::string value_words(long long v) { return std::to_string(v); }
 inline std::string value_words(double v) { return number_words(v); }
 inline std::string value_words(const std::string& v) { return v.empty() ? "\"\"" : v; }
+template <NamedOption E>
+std::string value_words(E option) {
+  return name_of(option);
+}
 inline std::string value_words(const Range& r) {
   return "[" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
 }

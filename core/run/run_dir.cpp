@@ -98,7 +98,7 @@ void refuse_old_round_format(const RunDir& run) {
     // Format 1's file: named here only to refuse it.
     const auto old = entry.path() / "check_answers.jsonl";
     if (stdfs::exists(old, ec))
-      fail_input(old.string() + ": run-directory format 1 (filter.adopt's check answers in their own file), written "
+      fail_input(old.string() + ": run-directory format 1 (the equivalent check's answers in their own file), written "
                  "by an earlier mindgap; this version reads format " + std::to_string(kRunDirFormat) +
                  " (they are rows of scored.jsonl) only: run it again into a new run.dir");
   }

@@ -32,7 +32,7 @@ void record_run_file(const RunDir& run, const std::string& name);
 // (once) when it has none.
 void require_run_file_intact(const RunDir& run, const std::string& name);
 
-// The run-directory format this version writes and reads. Format 1 kept filter.adopt's check
+// The run-directory format this version writes and reads. Format 1 kept the equivalent check's
 // answers in a round's check_answers.jsonl; format 2 keeps them as rows of scored.jsonl.
 constexpr int kRunDirFormat = 2;
 // BadInput naming the file and the format when a round directory (committed or .tmp) holds a

@@ -42,10 +42,9 @@ namespace fs = std::filesystem;
 using mg::bench::Clock;
 using mg::bench::seconds_since;
 
-struct Options {
-  std::string recipe = "recipes/tiny_addition.yaml";
-  int pairs = 5, threads = 2, long_rows = 64, long_steps = 128;
-  std::string python;
+struct Options : mg::bench::ReferenceOptions {
+  int long_rows = 64, long_steps = 128;
+  Options() { pairs = 5; }
 };
 
 struct Leg {
@@ -131,10 +130,7 @@ void print_row(const Row& r, bool with_hf, const std::string& hf_why) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"mindgap's decoding against a PyTorch KV loop and Hugging Face generate, alternated"};
-  app.add_option("--recipe", o.recipe, "recipe whose model, prompts and sampling are used")->capture_default_str();
-  app.add_option("--pairs", o.pairs, "timed rounds (one leg of each side)")->capture_default_str();
-  app.add_option("--threads", o.threads, "CPU threads for every side")->capture_default_str();
-  app.add_option("--python", o.python, "python with torch (default: $MINDGAP_PYTHON, the venv, python3)");
+  mg::bench::add_reference_options(app, o, "model, prompts and sampling are used", "timed rounds (one leg of each side)");
   return mg::bench::run_main(argc, argv, app, [&] {
     const mg::bench::ScratchDir scratch("bench_generate");
     const fs::path& tmp = scratch.path();

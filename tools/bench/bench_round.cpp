@@ -40,10 +40,8 @@ namespace fs = std::filesystem;
 using mg::bench::Clock;
 using mg::bench::seconds_since;
 
-struct Options {
-  std::string recipe = "recipes/tiny_addition.yaml";
-  int pairs = 3, threads = 2;
-  std::string python, base;
+struct Options : mg::bench::ReferenceOptions {
+  std::string base;
 };
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
@@ -176,10 +174,7 @@ double stage(const nlohmann::json& s, const char* name) { return s.is_object() ?
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"one improvement round of `mindgap improve` against a PyTorch script doing the same work, alternated"};
-  app.add_option("--recipe", o.recipe, "recipe whose round 1 is timed")->capture_default_str();
-  app.add_option("--pairs", o.pairs, "timed rounds of each side")->capture_default_str();
-  app.add_option("--threads", o.threads, "CPU threads for both sides")->capture_default_str();
-  app.add_option("--python", o.python, "python with torch (default: $MINDGAP_PYTHON, the venv, python3)");
+  mg::bench::add_reference_options(app, o, "round 1 is timed", "timed rounds of each side");
   app.add_option("--base", o.base, "a run directory with round-0000 to start from (default: pretrain one)");
   return mg::bench::run_main(argc, argv, app, [&] {
     const mg::bench::ScratchDir scratch("bench_round");

@@ -30,6 +30,22 @@ class Decoder;
 
 namespace mg::bench {
 
+// The options of every benchmark against a PyTorch reference: the recipe whose work is timed,
+// how many alternated pairs, the CPU threads of every side, the python that runs the reference.
+struct ReferenceOptions {
+  std::string recipe = "recipes/tiny_addition.yaml";
+  int pairs = 3, threads = 2;
+  std::string python;
+};
+// Declares them on `app`, in the benchmark's own words for what the recipe gives and what a pair is.
+inline void add_reference_options(CLI::App& app, ReferenceOptions& o, const std::string& recipe_gives,
+                                  const std::string& a_pair) {
+  app.add_option("--recipe", o.recipe, "recipe whose " + recipe_gives)->capture_default_str();
+  app.add_option("--pairs", o.pairs, a_pair)->capture_default_str();
+  app.add_option("--threads", o.threads, "CPU threads for every side")->capture_default_str();
+  app.add_option("--python", o.python, "python with torch (default: $MINDGAP_PYTHON, the venv, python3)");
+}
+
 // A benchmark's main around its body: OpenMP threads that sleep when idle (re-executes the
 // program when that has to be set), the allocator tuned as the CLI tunes it, the options
 // declared on `app` parsed, and a mindgap error reported as one line with its exit code.

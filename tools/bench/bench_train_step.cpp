@@ -38,10 +38,9 @@ namespace fs = std::filesystem;
 using mg::bench::Clock;
 using mg::bench::seconds_since;
 
-struct Options {
-  std::string recipe = "recipes/tiny_addition.yaml";
-  int pairs = 7, steps = 5, threads = 2, batches = 8;
-  std::string python;
+struct Options : mg::bench::ReferenceOptions {
+  int steps = 5, batches = 8;
+  Options() { pairs = 7; }
 };
 
 long minor_faults() {
@@ -158,11 +157,8 @@ Row run_workload(mg::RunContext& ctx, const Workload& w, const Options& o, const
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"mindgap's training step against PyTorch eager on the real batches, alternated"};
-  app.add_option("--recipe", o.recipe, "recipe whose model, data and optimizer are used")->capture_default_str();
-  app.add_option("--pairs", o.pairs, "timed pairs (one leg of each side)")->capture_default_str();
+  mg::bench::add_reference_options(app, o, "model, data and optimizer are used", "timed pairs (one leg of each side)");
   app.add_option("--steps", o.steps, "steps per leg")->capture_default_str();
-  app.add_option("--threads", o.threads, "CPU threads for both sides")->capture_default_str();
-  app.add_option("--python", o.python, "python with torch (default: $MINDGAP_PYTHON, the venv, python3)");
   return mg::bench::run_main(argc, argv, app, [&] {
     const mg::bench::ScratchDir scratch("bench_train_step");
     const fs::path& tmp = scratch.path();

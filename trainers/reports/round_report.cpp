@@ -43,10 +43,10 @@ std::string format_round_table(const std::vector<nlohmann::json>& records) {
       std::sort(ks.begin(), ks.end());
       for (const auto& [n, k] : ks) greedy += " pass@" + k + ":" + table_cell(r["pass_at"], k.c_str(), "%.2f");
     }
-    // filter.adopt: the check's answers trained on beside the kept samples (not in `kept`).
-    if (r.contains("adopted") && r["adopted"].is_number())
-      greedy += " +" + std::to_string(r["adopted"].get<int>()) + " adopted (" +
-                table_cell(r, "adopted_precision", "%.3f") + " right)";
+    // filter.fallback check: the check's answers trained on beside the kept samples (not in `kept`).
+    if (r.contains("fallback_answers") && r["fallback_answers"].is_number())
+      greedy += " +" + std::to_string(r["fallback_answers"].get<int>()) + " fallback (" +
+                table_cell(r, "fallback_precision", "%.3f") + " right)";
     std::string arm = r.value("arm", "?");
     if (r.value("control_arm", false)) arm += " (control)";
     std::snprintf(line, sizeof line, "%-16s %5d %-26s %6s %8s %7s %7s %6s %6s %6s %5d  %s\n",

@@ -57,10 +57,10 @@ std::vector<SliceStats> slice_stats(const Task& task, const std::vector<std::str
   std::set<int> with_right_kept;
   for (const auto& k : kept) {
     check_prompt(k.prompt, "a kept entry");
-    if (auto adopted = check_right.find({k.prompt, k.sample}); adopted != check_right.end()) {
+    if (auto answer = check_right.find({k.prompt, k.sample}); answer != check_right.end()) {
       auto& s = by_slice[slice_of[static_cast<size_t>(k.prompt)]];
-      ++s.adopted;
-      s.adopted_right += adopted->second ? 1 : 0;
+      ++s.fallback;
+      s.fallback_right += answer->second ? 1 : 0;
       continue;
     }
     auto it = correct.find({k.prompt, k.sample});
@@ -90,8 +90,8 @@ nlohmann::json to_json(const SliceStats& s) {
           {"kept_right", s.kept_right},
           {"prompts_with_right", s.prompts_with_right},
           {"prompts_with_right_kept", s.prompts_with_right_kept},
-          {"adopted", s.adopted},
-          {"adopted_right", s.adopted_right},
+          {"fallback", s.fallback},
+          {"fallback_right", s.fallback_right},
           {"J_f", share(s.right, s.samples)},
           {"precision", share(s.kept_right, s.kept)},
           {"prompts_right_share", share(s.prompts_with_right, s.prompts)},
@@ -103,9 +103,10 @@ std::string format_slice_table(const std::vector<nlohmann::json>& records) {
   char line[512];
   // "any right": the share of the slice's prompts with a right sample, the most a filter can
   // give it; "right kept": the share with a right example kept.
-  // "adopted": filter.adopt's check answers trained on where nothing was kept, and how many right.
+  // "fallback": the check's answers trained on where nothing was kept (filter.fallback check),
+  // and how many right.
   std::snprintf(line, sizeof line, "%5s %-10s %-18s %7s %6s %6s %6s %9s %10s %13s\n", "round", "difficulty", "slice",
-                "prompts", "J(f)", "kept", "right", "any right", "right kept", "adopted/right");
+                "prompts", "J(f)", "kept", "right", "any right", "right kept", "fallback/right");
   out += line;
   for (const auto& r : records) {
     std::string d = "-";
@@ -113,11 +114,12 @@ std::string format_slice_table(const std::vector<nlohmann::json>& records) {
       int lo = r["difficulty"][0].get<int>(), hi = r["difficulty"][1].get<int>();
       d = lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
     }
-    const std::string adopted = std::to_string(r.value("adopted", 0)) + "/" + std::to_string(r.value("adopted_right", 0));
+    const std::string fallback =
+        std::to_string(r.value("fallback", 0)) + "/" + std::to_string(r.value("fallback_right", 0));
     std::snprintf(line, sizeof line, "%5d %-10s %-18s %7d %6s %6d %6s %9s %10s %13s\n", r.value("round", 0), d.c_str(),
                   r.value("slice", std::string("?")).c_str(), r.value("prompts", 0), table_cell(r, "J_f").c_str(),
                   r.value("kept", 0), table_cell(r, "precision").c_str(), table_cell(r, "prompts_right_share").c_str(),
-                  table_cell(r, "prompts_right_kept_share").c_str(), adopted.c_str());
+                  table_cell(r, "prompts_right_kept_share").c_str(), fallback.c_str());
     out += line;
   }
   return out;

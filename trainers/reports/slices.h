@@ -25,14 +25,14 @@ struct SliceStats {
   int kept = 0;                     // kept examples (deduplicated, as distilled)
   int kept_right = 0;               // of those, right
   int prompts_with_right_kept = 0;  // prompts with at least one right example kept
-  int adopted = 0;                  // filter.adopt: the check's answers trained on (not in `kept`)
-  int adopted_right = 0;            // of those, right
+  int fallback = 0;                 // filter.fallback check: the check's answers trained on (not in `kept`)
+  int fallback_right = 0;            // of those, right
 };
 
 // One entry per slice present; "5-digit result" before "10-digit result" (shorter labels
 // first, then in text order). `prompts[p]` is the prompt of prompt index p. BadInput when a
 // sample or kept entry names a prompt index out of range or a kept entry no candidate. A kept
-// entry that names one of the check's answers (filter.adopt) is counted as adopted.
+// entry that names one of the check's answers (filter.fallback check) is counted as a fallback.
 std::vector<SliceStats> slice_stats(const Task& task, const std::vector<std::string>& prompts,
                                     const Candidates& candidates, const std::vector<Kept>& kept);
 

@@ -23,7 +23,7 @@ std::vector<ScoredSample> decode_samples(const std::string& bytes);
 // Every rank's samples, gathered and sorted by (prompt, sample): identical on every rank.
 std::vector<ScoredSample> gather_samples(Communicator& comm, const std::vector<ScoredSample>& mine);
 
-// A round's candidates apart: its samples, and with filter.adopt the check's answers (one per
+// A round's candidates apart: its samples, and with the equivalent check the check's answers (one per
 // prompt at most, from_check). The gap and every filter see the samples alone.
 struct Candidates {
   std::vector<ScoredSample> samples;

@@ -2,7 +2,7 @@
 // The record that travels between the model-free stages of a round: generate fills
 // prompt/sample/answer, verify fills score, the exact grader fills correct. Filters and
 // metrics read it; only the oracle filter and the metrics may look at `correct`.
-// A prompt's candidates are its samples 0..N-1 and, with filter.adopt, the check's own answer
+// A prompt's candidates are its samples 0..N-1 and, with the equivalent check, the check's own answer
 // as candidate N (from_check; its score is the share of the check's votes it got).
 #include <algorithm>
 #include <string>
@@ -18,7 +18,7 @@ struct ScoredSample {
   double score = 0;      // self-verification score u_f (higher = more trusted);
                          // in [0, 1] for every verify method
   bool correct = false;  // the exact grader's label: used for metrics and by the oracle filter ONLY
-  bool from_check = false;  // the check's answer (filter.adopt's candidate), not a sample
+  bool from_check = false;  // the check's answer (the threshold filter's fallback), not a sample
 };
 
 // One filtered training example: which candidate, and how much it weighs in the distillation loss.

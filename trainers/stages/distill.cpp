@@ -106,7 +106,7 @@ void refuse_divergence(const DistillSummary& s, double max_ratio, int round) {
 
 DistillSummary distill_round(RunContext& ctx, Gpt& model, int round, const std::vector<DistillExample>& examples) {
   const auto& cfg = ctx.recipe.improve.distill;
-  if (cfg.init == "base") load_round_weights(ctx, 0, model);
+  if (cfg.init == DistillInit::Base) load_round_weights(ctx, 0, model);
   DistillSummary distilled = distill(ctx, model, round, examples);
   // Before anything of it is saved: every rank saw the same (all-reduced) losses.
   refuse_divergence(distilled, cfg.max_loss_ratio, round);

@@ -19,7 +19,7 @@ struct DistillExample {
 };
 
 // The kept candidates of one round as examples; `prompts[p]` is the prompt of prompt index p.
-// A kept entry may name one of the check's answers (filter.adopt): it trains on that answer.
+// A kept entry may name one of the check's answers (filter.fallback check): it trains on that answer.
 std::vector<DistillExample> kept_examples(const std::vector<std::string>& prompts, const Candidates& candidates,
                                           const std::vector<Kept>& kept);
 

@@ -23,8 +23,6 @@ Key key_of(const ScoredSample& s) { return {s.prompt, s.sample}; }
 // The method to run, once the config is known to be usable.
 FilterMethod validate_config(const FilterConfig& c) {
   const FilterMethod method = filter_method(c.method);
-  if (c.scope != "per_prompt" && c.scope != "global")
-    fail_input("filter.scope: must be per_prompt or global, got '" + c.scope + "'");
   if (method == FilterMethod::Quantile && !(c.keep > 0.0 && c.keep <= 1.0))
     fail_input("filter.keep: must be in (0, 1], got " + std::to_string(c.keep));
   if (method == FilterMethod::Reweight && !(c.temperature > 0.0 && std::isfinite(c.temperature)))
@@ -134,7 +132,7 @@ std::vector<Kept> filter_samples(const std::vector<ScoredSample>& samples, const
     for (const auto& g : groups) keep_one(kept, top_by_score(samples, group_indices(g), 1).front());
     break;
   case FilterMethod::Quantile:
-    if (config.scope == "global") {
+    if (config.scope == FilterScope::Global) {
       for (size_t i : top_by_score(samples, order, quantile_count(config.keep, order.size())))
         keep_one(kept, i);
     } else {
@@ -146,7 +144,7 @@ std::vector<Kept> filter_samples(const std::vector<ScoredSample>& samples, const
     }
     break;
   case FilterMethod::Reweight:
-    if (config.scope == "global") {
+    if (config.scope == FilterScope::Global) {
       add_reweighted(samples, order, config.temperature, kept);
     } else {
       for (const auto& g : groups) add_reweighted(samples, group_indices(g), config.temperature, kept);
@@ -173,12 +171,12 @@ std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std
   return out;
 }
 
-std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const Candidates& candidates, double threshold) {
+std::vector<Kept> fallback_answers(const std::vector<Kept>& kept, const Candidates& candidates, double threshold) {
   std::set<int> has_kept;
   for (const Kept& k : kept) has_kept.insert(k.prompt);
   std::vector<Kept> out;
   for (const ScoredSample& a : candidates.check) {
-    mg::check(a.from_check, "adopted_answers: candidate (" + std::to_string(a.prompt) + ", " + std::to_string(a.sample) +
+    mg::check(a.from_check, "fallback_answers: candidate (" + std::to_string(a.prompt) + ", " + std::to_string(a.sample) +
                                 ") is not the check's answer");
     if (!has_kept.count(a.prompt) && a.score >= threshold) out.push_back({a.prompt, a.sample, 1.0});
   }
@@ -194,8 +192,8 @@ Filtered filter_round(const Candidates& candidates, const FilterConfig& config) 
   out.selected = filter_samples(samples, no_dedup);
   out.kept = config.dedup ? dedup_kept(samples, out.selected) : out.selected;
   // Adopted answers come after the samples; the gap is the samples' alone.
-  if (config.adopt)
-    for (const Kept& a : adopted_answers(out.kept, candidates, config.threshold)) out.kept.push_back(a);
+  if (config.fallback == FilterFallback::Check)
+    for (const Kept& a : fallback_answers(out.kept, candidates, config.threshold)) out.kept.push_back(a);
   return out;
 }
 

@@ -37,19 +37,19 @@ std::vector<Kept> dedup_kept(const std::vector<ScoredSample>& samples, const std
 
 // The filter stage of a round. `selected` is the filter's choice among the samples before
 // dedup, on which the gap is measured; `kept` is what trains: `selected` deduplicated (with
-// filter.dedup), then, with filter.adopt, the threshold filter's fallback: the check's answers
-// it adopts (adopted_answers) after the samples.
+// filter.dedup), then, with filter.fallback check, the threshold filter's fallback: the check's
+// answers it takes (fallback_answers) after the samples.
 struct Filtered {
   std::vector<Kept> selected;
   std::vector<Kept> kept;
 };
 Filtered filter_round(const Candidates& candidates, const FilterConfig& config);
 
-// filter.adopt's fallback: for each prompt with no entry in `kept` whose check answer (a
+// filter.fallback check: for each prompt with no entry in `kept` whose check answer (a
 // candidate of `candidates.check`, flagged from_check) has a share of at least `threshold`,
 // an entry naming that candidate, weight 1. Reads only the shares, never `correct`. Sorted by
 // prompt. Internal error when an entry of the check's answers is not flagged.
-std::vector<Kept> adopted_answers(const std::vector<Kept>& kept, const Candidates& candidates, double threshold);
+std::vector<Kept> fallback_answers(const std::vector<Kept>& kept, const Candidates& candidates, double threshold);
 
 // What the filter stage stores (trainers/run/round_store.h): the kept set, kept.jsonl. Not
 // timed on its own (filtering is instant; the round's seconds have no "filter" entry).

@@ -99,19 +99,19 @@ nlohmann::json to_json(const GapMetrics& m) {
                         {"prompts", m.prompts}};
 }
 
-nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const Candidates& candidates) {
+nlohmann::json fallback_metrics(const std::vector<Kept>& kept, const Candidates& candidates) {
   std::map<std::pair<int, int>, bool> right;  // the check's candidates -> is it right
   for (const ScoredSample& a : candidates.check) right[{a.prompt, a.sample}] = a.correct;
-  int adopted = 0, adopted_right = 0;
+  int answers = 0, fallback_right = 0;
   for (const Kept& k : kept) {
     auto it = right.find({k.prompt, k.sample});
     if (it == right.end()) continue;  // a sample
-    ++adopted;
-    adopted_right += it->second ? 1 : 0;
+    ++answers;
+    fallback_right += it->second ? 1 : 0;
   }
   nlohmann::json out;
-  out["adopted"] = adopted;
-  out["adopted_precision"] = adopted == 0 ? nlohmann::json(nullptr) : nlohmann::json(double(adopted_right) / adopted);
+  out["fallback_answers"] = answers;
+  out["fallback_precision"] = answers == 0 ? nlohmann::json(nullptr) : nlohmann::json(double(fallback_right) / answers);
   return out;
 }
 
@@ -121,7 +121,7 @@ nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap
   record["round"] = round;
   record["arm"] = arm_label(recipe);
   record["control_arm"] = is_control_arm(filter_method(recipe.improve.filter.method));
-  if (recipe.improve.filter.adopt) record.update(adopted_metrics(kept, candidates));
+  if (recipe.improve.filter.fallback == FilterFallback::Check) record.update(fallback_metrics(kept, candidates));
   return record;
 }
 

@@ -40,14 +40,14 @@ GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vect
 
 nlohmann::json to_json(const GapMetrics& m);
 
-// filter.adopt's numbers, outside the gap (which is the samples' alone): `adopted`, the
-// entries of `kept` that name a candidate of `check` (the check's answers), and
-// `adopted_precision`, the share of them the grader marks right (null when there are none).
-nlohmann::json adopted_metrics(const std::vector<Kept>& kept, const Candidates& candidates);
+// filter.fallback check's numbers, outside the gap (which is the samples' alone):
+// `fallback_answers`, the entries of `kept` that name one of the check's answers, and
+// `fallback_precision`, the share of them the grader marks right (null when there are none).
+nlohmann::json fallback_metrics(const std::vector<Kept>& kept, const Candidates& candidates);
 
 // The part of a round's record that the round and `mindgap gap` share: the gap of the samples
 // (to_json), the round, the arm (arm_label), whether it is a control arm and, with
-// filter.adopt, the adopted answers among `kept`, counted apart (adopted_metrics).
+// filter.fallback check, the check's answers among `kept`, counted apart (fallback_metrics).
 nlohmann::json gap_record(const Recipe& recipe, int round, const GapMetrics& gap, const std::vector<Kept>& kept,
                           const Candidates& candidates);
 

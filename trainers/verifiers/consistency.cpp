@@ -49,8 +49,7 @@ std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples)
 }
 
 std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method,
-                                   const std::string& how) {
-  if (how != "mean" && how != "and") fail_input("verify.combine: must be mean or and, got '" + how + "'");
+                                   CombineBy how) {
   check(!per_method.empty(), "combine_scores: no method to combine");
   const size_t n = per_method.front().size();
   for (const auto& scores : per_method)
@@ -58,8 +57,8 @@ std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_m
   std::vector<double> out(per_method.front());
   for (size_t m = 1; m < per_method.size(); ++m)
     for (size_t i = 0; i < n; ++i)
-      out[i] = how == "mean" ? out[i] + per_method[m][i] : std::min(out[i], per_method[m][i]);
-  if (how == "mean")
+      out[i] = how == CombineBy::Mean ? out[i] + per_method[m][i] : std::min(out[i], per_method[m][i]);
+  if (how == CombineBy::Mean)
     for (double& v : out) v /= static_cast<double>(per_method.size());
   return out;
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/recipe/methods.h"
 #include "trainers/run/scored_sample.h"
 
 namespace mg {
@@ -24,8 +25,7 @@ std::vector<ScoredSample> top_votes(const std::vector<ScoredSample>& voters, con
 std::vector<double> consistency_scores(const std::vector<ScoredSample>& samples);
 
 // per_method[m][i] is method m's score of sample i; every method scores the same samples.
-// how = "mean": the average; "and": the minimum (every method must trust the sample).
-std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method,
-                                   const std::string& how);
+// how Mean: the average; And: the minimum (every method must trust the sample).
+std::vector<double> combine_scores(const std::vector<std::vector<double>>& per_method, CombineBy how);
 
 }  // namespace mg

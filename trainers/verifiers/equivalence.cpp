@@ -47,7 +47,7 @@ EquivalentSampling equivalent_rewrites(const Task* task, const VerifyConfig& ver
   how.task = task;
   how.rewrites = verify.rewrites;
   how.shifted = verify.shifted;
-  how.offset_by_model = verify.offset == "model";
+  how.offset_by_model = verify.offset == OffsetBy::Model;
   how.split = verify.split;
   return how;
 }

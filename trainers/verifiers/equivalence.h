@@ -74,7 +74,7 @@ void finish_splits(const RewritingTask& task, const std::vector<std::string>& or
 // One score in [0, 1] per sample. `prompts[p]` is the prompt of samples with prompt index p.
 // BadInput when the task has no equivalent (or shifted, or split) prompt. With `top`, also the
 // answer the rewrites' votes give most for each prompt, with its share (top_votes): the
-// check's own answer, which filter.adopt trains on where no sample passed.
+// check's own answer, which filter.fallback check trains on where no sample passed.
 std::vector<double> equivalence_scores(Gpt& model, const Tokenizer& tokenizer, const std::vector<std::string>& prompts,
                                        const std::vector<ScoredSample>& samples, const EquivalentSampling& how,
                                        const torch::Device& device, std::vector<ScoredSample>* top = nullptr);
