@@ -43,6 +43,8 @@ TEST(GapMetrics, HandComputedRound) {
   EXPECT_DOUBLE_EQ(m.recall, 2.0 / 3);
   // Positives 0.9, 0.4, 0.6 against negatives 0.8, 0.1, 0.7, 0.2, 0.3: 5 + 3 + 3 of 15 pairs.
   EXPECT_DOUBLE_EQ(m.auroc, 11.0 / 15);
+  // Within each prompt: prompt 0 ranks 3 of its 4 (right, wrong) pairs right, prompt 1 2 of 3.
+  EXPECT_DOUBLE_EQ(m.auroc_within, (3.0 / 4 + 2.0 / 3) / 2);
   EXPECT_EQ(m.kept, 3);
   EXPECT_EQ(m.prompts, 2);
 }
@@ -162,11 +164,24 @@ TEST(GapMetrics, AurocMatchesPairwiseCountOnRandomDataWithTies) {
 TEST(GapMetrics, JsonHasEveryField) {
   const auto j = mg::to_json(mg::gap_metrics(round_of_eight(), {{0, 0, 1.0}}, 2));
   for (const char* key : {"J_f", "J_filtered", "gap", "relative_gap", "pass1", "passk", "precision",
-                          "recall", "auroc", "kept", "prompts"})
+                          "recall", "auroc", "auroc_within", "kept", "prompts"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_DOUBLE_EQ(j["J_filtered"].get<double>(), 1.0);
   EXPECT_EQ(j["kept"].get<int>(), 1);
-  EXPECT_EQ(j.size(), 11u);
+  EXPECT_EQ(j.size(), 12u);
+}
+
+// A score that only tells an easy prompt from a hard one ranks globally but not within a prompt:
+// the filter, which chooses among one prompt's samples, gains nothing from it. Prompts whose
+// samples are all right or all wrong have nothing to rank and are left out of the mean.
+TEST(GapMetrics, WithinPromptAurocIgnoresWhatOnlySeparatesPrompts) {
+  const std::vector<ScoredSample> easy_hard = {
+      sample(0, 0, 0.9, true), sample(0, 1, 0.9, false), sample(0, 2, 0.9, true),   // easy prompt, flat score
+      sample(1, 0, 0.1, false), sample(1, 1, 0.1, true), sample(1, 2, 0.1, false),  // hard prompt, flat score
+      sample(2, 0, 0.5, true), sample(2, 1, 0.2, true)};                            // all right: left out
+  EXPECT_NEAR(mg::gap_metrics(easy_hard, {}, 1).auroc, 10.0 / 15, 1e-12);  // ties count half
+  EXPECT_DOUBLE_EQ(mg::within_prompt_auroc(easy_hard), 0.5);
+  EXPECT_TRUE(std::isnan(mg::within_prompt_auroc({sample(0, 0, 0.3, true), sample(0, 1, 0.1, true)})));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The layering of trainers/, read from the #include lines: a directory includes only its own
 // files and those of the directories below it (run < curriculum, reports, interop < sampling <
-// verifiers < training < stages < the top: the gap pipeline, the round loop, pretraining,
+// training < verifiers < stages < the top: the gap pipeline, the round loop, pretraining,
 // sweep, testtime, inspect), and a stage never includes another stage (the round loop and the
 // gap pipeline pass data between them). A stage's own helpers share its name's first word
 // (distill, distill_data). The command line (tools/cli/) drives the top alone.
@@ -23,7 +23,7 @@ constexpr int kStages = 5, kTop = 6;
 int layer_of(const std::string& rel) {
   static const std::map<std::string, int> layers = {
       {"run", 0},       {"curriculum", 1}, {"reports", 1}, {"interop", 1},
-      {"sampling", 2},  {"verifiers", 3},  {"training", 4}, {"stages", 5}};
+      {"sampling", 2},  {"training", 3},   {"verifiers", 4}, {"stages", 5}};
   const auto slash = rel.find('/');
   if (slash == std::string::npos) return kTop;  // the gap pipeline, the round loop, ...
   const auto it = layers.find(rel.substr(0, slash));
@@ -46,7 +46,7 @@ TEST(Layout, TrainersIncludeOnlyDownwardAndNoStageIncludesAnother) {
     const std::string from = fs::relative(entry.path(), root).generic_string();
     const int from_layer = layer_of(from);
     EXPECT_GE(from_layer, 0) << "trainers/" << from
-                             << " is in no layer (run, curriculum, reports, interop, sampling, verifiers, training, stages)";
+                             << " is in no layer (run, curriculum, reports, interop, sampling, training, verifiers, stages)";
     std::ifstream in(entry.path());
     std::string line;
     while (std::getline(in, line)) {

@@ -149,6 +149,8 @@ TEST_F(LoopE2E, EveryVerifyMethodAndFilterRuns) {
       {"consistency", "improve.verify.method=consistency"},
       {"equivalent", "improve.verify.method=equivalent"},
       {"tournament", "improve.verify.method=tournament"},
+      {"likelihood", "improve.verify.method=likelihood"},
+      {"self_certainty", "improve.verify.method=self_certainty"},
       {"equivalent_rewrites", "improve.verify.method=equivalent improve.verify.rewrites=3"},
       {"equivalent_shifted", "improve.verify.method=equivalent improve.verify.rewrites=3 improve.verify.shifted=2"},
       {"equivalent_offset_by_model",

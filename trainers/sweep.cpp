@@ -139,15 +139,16 @@ std::string format_sweep_table(const std::vector<nlohmann::json>& rows,
   };
   char line[256];
   std::string out;
-  std::snprintf(line, sizeof line, "%-14s %-10s %7s %9s %6s %8s %7s %7s %6s\n", "method", "shape", "step", "FLOPs",
-                "J(f)", "J(f[w])", "gap", "rel.gap", "AUROC");
+  std::snprintf(line, sizeof line, "%-14s %-10s %7s %9s %6s %8s %7s %7s %6s %6s\n", "method", "shape", "step", "FLOPs",
+                "J(f)", "J(f[w])", "gap", "rel.gap", "AUROC", "wAUROC");
   out += line;
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "%-14s %-10s %7d %9s %6s %8s %7s %7s %6s\n",
+    std::snprintf(line, sizeof line, "%-14s %-10s %7d %9s %6s %8s %7s %7s %6s %6s\n",
                   r.at("method").get<std::string>().c_str(), r.at("shape").get<std::string>().c_str(),
                   r.at("step").get<int>(), num(r.at("flops"), "%.2e").c_str(), num(r.at("J_f"), "%.3f").c_str(),
                   num(r.at("J_filtered"), "%.3f").c_str(), num(r.at("gap"), "%+.3f").c_str(),
-                  num(r.at("relative_gap"), "%+.3f").c_str(), num(r.at("auroc"), "%.3f").c_str());
+                  num(r.at("relative_gap"), "%+.3f").c_str(), num(r.at("auroc"), "%.3f").c_str(),
+                  num(r.value("auroc_within", nlohmann::json()), "%.3f").c_str());
     out += line;
   }
   out += "\nrelative gap = a + b * log10(FLOPs), least squares per method:\n";

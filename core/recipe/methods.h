@@ -17,19 +17,21 @@
 
 namespace mg {
 
-enum class VerifyMethod { Mc, Score, Consistency, Equivalent, Peers, Tournament, Ensemble };
+enum class VerifyMethod { Mc, Score, Consistency, Equivalent, Peers, Tournament, Likelihood, SelfCertainty, Ensemble };
 enum class FilterMethod { Quantile, BestOfN, Threshold, Reweight, None, Oracle };
 
 template <class E, std::size_t N>
 using MethodNames = std::array<std::pair<E, std::string_view>, N>;
 
 // In the order the reference lists them.
-inline constexpr MethodNames<VerifyMethod, 7> kVerifyMethods{{{VerifyMethod::Mc, "mc"},
+inline constexpr MethodNames<VerifyMethod, 9> kVerifyMethods{{{VerifyMethod::Mc, "mc"},
                                                               {VerifyMethod::Score, "score"},
                                                               {VerifyMethod::Consistency, "consistency"},
                                                               {VerifyMethod::Equivalent, "equivalent"},
                                                               {VerifyMethod::Peers, "peers"},
                                                               {VerifyMethod::Tournament, "tournament"},
+                                                              {VerifyMethod::Likelihood, "likelihood"},
+                                                              {VerifyMethod::SelfCertainty, "self_certainty"},
                                                               {VerifyMethod::Ensemble, "ensemble"}}};
 inline constexpr MethodNames<FilterMethod, 6> kFilterMethods{{{FilterMethod::Quantile, "quantile"},
                                                            {FilterMethod::BestOfN, "best_of_n"},

@@ -28,8 +28,10 @@ std::string table_cell(const nlohmann::json& r, const char* key, const char* fmt
 std::string format_round_table(const std::vector<nlohmann::json>& records) {
   std::string out = "\n";
   char line[512];
-  std::snprintf(line, sizeof line, "%-16s %5s %-26s %6s %8s %7s %7s %6s %6s %6s %5s  %s\n", "run", "round", "arm", "J(f)",
-                "J(f[w])", "gap", "rel", "pass1", "passk", "AUROC", "kept", "greedy held-out (difficulty: acc)");
+  // AUROC over all samples, and within each prompt (what a per-prompt filter ranks by).
+  std::snprintf(line, sizeof line, "%-16s %5s %-26s %6s %8s %7s %7s %6s %6s %6s %6s %5s  %s\n", "run", "round", "arm",
+                "J(f)", "J(f[w])", "gap", "rel", "pass1", "passk", "AUROC", "wAUROC", "kept",
+                "greedy held-out (difficulty: acc)");
   out += line;
   for (const auto& r : records) {
     std::string greedy;
@@ -49,12 +51,12 @@ std::string format_round_table(const std::vector<nlohmann::json>& records) {
                 table_cell(r, "fallback_precision", "%.3f") + " right)";
     std::string arm = r.value("arm", "?");
     if (r.value("control_arm", false)) arm += " (control)";
-    std::snprintf(line, sizeof line, "%-16s %5d %-26s %6s %8s %7s %7s %6s %6s %6s %5d  %s\n",
+    std::snprintf(line, sizeof line, "%-16s %5d %-26s %6s %8s %7s %7s %6s %6s %6s %6s %5d  %s\n",
                   r.value("run", std::string("")).c_str(), r.value("round", 0), arm.c_str(),
                   table_cell(r, "J_f").c_str(), table_cell(r, "J_filtered").c_str(),
                   table_cell(r, "gap", "%+.3f").c_str(), table_cell(r, "relative_gap", "%+.3f").c_str(),
                   table_cell(r, "pass1").c_str(), table_cell(r, "passk").c_str(), table_cell(r, "auroc").c_str(),
-                  r.value("kept", 0), greedy.c_str());
+                  table_cell(r, "auroc_within").c_str(), r.value("kept", 0), greedy.c_str());
     out += line;
   }
   return out;

@@ -17,6 +17,24 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace
 
+double within_prompt_auroc(const std::vector<ScoredSample>& samples) {
+  std::map<int, std::pair<std::vector<double>, std::vector<bool>>> by_prompt;
+  for (const ScoredSample& s : samples) {
+    by_prompt[s.prompt].first.push_back(s.score);
+    by_prompt[s.prompt].second.push_back(s.correct);
+  }
+  double sum = 0;
+  int counted = 0;
+  for (const auto& [prompt, sl] : by_prompt) {
+    const auto& [scores, labels] = sl;
+    const auto right = std::count(labels.begin(), labels.end(), true);
+    if (right == 0 || right == static_cast<long>(labels.size())) continue;  // one class: nothing to rank
+    sum += auroc(scores, labels);
+    ++counted;
+  }
+  return counted == 0 ? kNaN : sum / counted;
+}
+
 GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k) {
   if (k < 1) fail_input("pass@k: k must be >= 1, got " + std::to_string(k));
   std::map<std::pair<int, int>, const ScoredSample*> by_key;
@@ -79,6 +97,7 @@ GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vect
     labels.push_back(s.correct);
   }
   m.auroc = auroc(scores, labels);
+  m.auroc_within = within_prompt_auroc(samples);
   return m;
 }
 
@@ -95,6 +114,7 @@ nlohmann::json to_json(const GapMetrics& m) {
                         {"precision", number(m.precision)},
                         {"recall", number(m.recall)},
                         {"auroc", number(m.auroc)},
+                        {"auroc_within", number(m.auroc_within)},
                         {"kept", m.kept},
                         {"prompts", m.prompts}};
 }

@@ -27,6 +27,7 @@ struct GapMetrics {
   double passk;         // unbiased pass@k estimator (Chen et al. 2021) averaged over prompts
   double precision, recall;  // of "kept" (weight ignored) as a predictor of "correct"
   double auroc;         // of score against correct (ties counted half); 0.5 when one class is absent
+  double auroc_within;  // within_prompt_auroc: the filter's real job, ranking one prompt's samples
   int kept;             // number of kept samples
   int prompts;          // number of distinct prompts
 };
@@ -37,6 +38,12 @@ struct GapMetrics {
 // Every prompt needs at least k samples (fail_input otherwise).
 GapMetrics gap_metrics(const std::vector<ScoredSample>& samples, const std::vector<Kept>& kept, int k);
 
+
+// The AUROC of score against correct within each prompt, averaged over the prompts that have
+// both right and wrong samples: how well the score ranks a prompt's own samples, which is what
+// a per-prompt filter (best_of_n, quantile per prompt) uses. A global AUROC also rewards a
+// score that only tells easy prompts from hard ones. NaN when no prompt has both.
+double within_prompt_auroc(const std::vector<ScoredSample>& samples);
 
 nlohmann::json to_json(const GapMetrics& m);
 

@@ -9,6 +9,7 @@
 #include "trainers/run/sample_io.h"
 #include "trainers/run/seeds.h"
 #include "trainers/verifiers/consistency.h"
+#include "trainers/verifiers/likelihood.h"
 #include "trainers/verifiers/tournament.h"
 #include "trainers/verifiers/verdict.h"
 
@@ -39,6 +40,14 @@ std::vector<ScoredSample> self_verify(Gpt& model, const Tokenizer& tokenizer, co
     for (const auto& s : samples) out.push_back(u[unique.at({s.prompt, s.answer})]);
     return out;
   };
+  auto confidence = [&](VerifyMethod method) {
+    std::vector<std::string> texts, answers;
+    for (const auto& s : samples) {
+      texts.push_back(prompts.at(s.prompt));
+      answers.push_back(s.answer);
+    }
+    return confidence_scores(model, tokenizer, texts, answers, method, device);
+  };
   PeerVoting peers = verifiers.peers;
   peers.peers = &verifiers.peer_models;
   auto method_scores = [&](VerifyMethod method) -> std::vector<double> {
@@ -50,6 +59,8 @@ std::vector<ScoredSample> self_verify(Gpt& model, const Tokenizer& tokenizer, co
     case VerifyMethod::Tournament: return tournament_scores(model, tokenizer, prompts, samples, device);
     case VerifyMethod::Mc:
     case VerifyMethod::Score: return model_scores(method);
+    case VerifyMethod::Likelihood:
+    case VerifyMethod::SelfCertainty: return confidence(method);
     case VerifyMethod::Ensemble: break;
     }
     fail_internal("verify: an ensemble inside an ensemble");

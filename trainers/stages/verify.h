@@ -6,6 +6,8 @@
 //   equivalent  share of the answers to the task's equivalent prompts that agree (equivalence.h)
 //   peers       share of other runs' models' answers to the same prompt that agree (peer_vote.h)
 //   tournament  win rate in a round robin among the prompt's distinct answers (tournament.h)
+//   likelihood, self_certainty  the generator's own confidence in the answer it wrote, through
+//               the fused log-prob kernel (likelihood.h)
 //   ensemble    the recipe's methods combined by mean or AND (minimum)
 #include <torch/torch.h>
 
