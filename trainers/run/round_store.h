@@ -73,9 +73,9 @@ class RoundStore {
       out = stage.run();
       write_at(S::name, [&] { stage.write(dir(), out); });
     }
-    bool timed = true;
-    if constexpr (requires { S::timed; }) timed = S::timed;
-    if (timed) seconds_[S::name] = since(start);
+    bool time_it = true;
+    if constexpr (requires { S::timed; }) time_it = S::timed;
+    if (time_it) seconds_[S::name] = since(start);
     return out;
   }
 
