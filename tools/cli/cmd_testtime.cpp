@@ -42,7 +42,7 @@ Action add_testtime(CLI::App& app) {
   sub->add_option("--best-of", req->best_of, "the N to measure, ascending (default 1,2,4,...,64)")
       ->delimiter(',')
       ->check(CLI::Range(1, 1024));
-  sub->add_option("--methods", req->methods, "verify methods, as in sweep.methods (default: the recipe's and consistency)")
+  sub->add_option("--methods", req->methods, "verify methods, as in sweep.methods (default: the recipe's, consistency and likelihood)")
       ->delimiter(',');
   sub->add_option("--prompts", req->prompts, "held-out prompts (default 256)")->check(CLI::Range(1, 100000));
   return [a, req]() -> int {
@@ -55,7 +55,10 @@ Action add_testtime(CLI::App& app) {
       r.methods = {ctx.recipe.improve.verify.method == name_of(VerifyMethod::Mc)
                        ? "mc-" + ctx.recipe.improve.verify.format
                        : ctx.recipe.improve.verify.method};
-      if (r.methods[0] != name_of(VerifyMethod::Consistency)) r.methods.push_back(name_of(VerifyMethod::Consistency));
+      // Beside it, majority vote and the generator's own likelihood: the two that rank the model's
+      // own samples best here (docs/results/self-verification.md).
+      for (VerifyMethod m : {VerifyMethod::Consistency, VerifyMethod::Likelihood})
+        if (std::find(r.methods.begin(), r.methods.end(), name_of(m)) == r.methods.end()) r.methods.push_back(name_of(m));
     }
     check_methods(ctx, r.methods);
     const auto rows = test_time_curve(ctx, model, r);
