@@ -59,15 +59,14 @@ std::vector<ScoredSample> scored_answers(RunContext& ctx, Gpt& model, const std:
   const auto answers = generate_answers(model, *ctx.tokenizer, req, ctx.device)[0];
   std::vector<ScoredSample> samples;
   for (int s = 0; s < n; ++s) samples.push_back({0, s, answers[s], 0.0, ctx.task->grade(prompt, answers[s])});
-  // One prompt outside any round: the verifiers are seeded by the run alone.
-  Verifiers verifiers;
-  verifiers.config = ctx.recipe.improve.verify;
-  verifiers.max_derivation_tokens = req.max_new_tokens;
-  verifiers.equivalent = equivalent_rewrites(ctx.task.get(), ctx.recipe.improve.verify);
-  verifiers.equivalent.samples = n;
-  verifiers.equivalent.sampling = req.sampling;
-  verifiers.equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling);
-  verifiers.equivalent.max_new_tokens = req.max_new_tokens;
+  // One prompt outside any round: the verifiers are seeded by the run alone, and no peers vote.
+  VerifierDraws draws;
+  draws.samples = n;
+  draws.sampling = req.sampling;
+  draws.max_new_tokens = req.max_new_tokens;
+  draws.max_derivation_tokens = req.max_new_tokens;
+  draws.equivalent_seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling);
+  const Verifiers verifiers = make_verifiers(ctx, ctx.recipe.improve.verify, draws);
   self_verify(model, *ctx.tokenizer, verifiers, {prompt}, samples, ctx.device);
   return samples;
 }

@@ -49,7 +49,7 @@ std::vector<ScoredSample> self_verify(Gpt& model, const Tokenizer& tokenizer, co
     return confidence_scores(model, tokenizer, texts, answers, method, device);
   };
   PeerVoting peers = verifiers.peers;
-  peers.peers = &verifiers.peer_models;
+  peers.peers = verifiers.with_peers ? &verifiers.peer_models : nullptr;
   auto method_scores = [&](VerifyMethod method) -> std::vector<double> {
     switch (method) {
     case VerifyMethod::Consistency: return consistency_scores(samples);
@@ -83,28 +83,40 @@ void require_peer_rounds(const RunContext& ctx, int round) {
 }
 
 Verifiers make_verifiers(RunContext& ctx, const Round& round, const VerifyConfig& config) {
-  const auto& imp = ctx.recipe.improve;
   const auto index = static_cast<uint64_t>(round.index);
   const int answer_tokens = max_answer_tokens(*ctx.task, round.difficulty);
+  VerifierDraws draws;
+  draws.samples = ctx.recipe.improve.samples_per_prompt;
+  draws.sampling = ctx.recipe.improve.sampling;
+  draws.max_new_tokens = answer_tokens;
+  draws.max_derivation_tokens = answer_tokens + 1;
+  draws.equivalent_seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {index});
+  draws.peer_seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {index});
+  draws.peer_round = round.index - 1;
+  return make_verifiers(ctx, config, draws);
+}
+
+Verifiers make_verifiers(RunContext& ctx, const VerifyConfig& config, const VerifierDraws& draws) {
   Verifiers v;
   v.config = config;
-  v.max_derivation_tokens = answer_tokens + 1;
+  v.max_derivation_tokens = draws.max_derivation_tokens;
   v.equivalent = equivalent_rewrites(ctx.task.get(), config);
-  v.equivalent.samples = imp.samples_per_prompt;
-  v.equivalent.sampling = imp.sampling;
-  v.equivalent.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::EquivalentSampling, {index});
-  v.equivalent.max_new_tokens = answer_tokens;
-  if (verify_uses(config, VerifyMethod::Peers)) {
-    v.peer_models = load_peers(ctx.recipe, round.index - 1, ctx.device);
+  v.equivalent.samples = draws.samples;
+  v.equivalent.sampling = draws.sampling;
+  v.equivalent.seed = draws.equivalent_seed;
+  v.equivalent.max_new_tokens = draws.max_new_tokens;
+  v.with_peers = draws.peer_round >= 0;
+  if (v.with_peers && verify_uses(config, VerifyMethod::Peers)) {
+    v.peer_models = load_peers(ctx.recipe, draws.peer_round, ctx.device);
     std::string names;
     for (const auto& p : v.peer_models)
       names += (names.empty() ? "" : ", ") + p.dir + " (round " + std::to_string(p.round) + ")";
     if (ctx.writer()) log::info("verify: the peers that vote are " + names);
   }
-  v.peers.samples = imp.samples_per_prompt;
-  v.peers.sampling = imp.sampling;
-  v.peers.seed = derive_seed(ctx.recipe.run.seed, SeedPurpose::PeerSampling, {index});
-  v.peers.max_new_tokens = answer_tokens;
+  v.peers.samples = draws.samples;
+  v.peers.sampling = draws.sampling;
+  v.peers.seed = draws.peer_seed;
+  v.peers.max_new_tokens = draws.max_new_tokens;
   return v;
 }
 

@@ -30,17 +30,29 @@ namespace mg {
 
 // Everything a verify method needs besides the model: the recipe's methods, how the methods
 // that draw answers of their own sample them (equivalent), which models vote (peers). Set up
-// once for a round (make_verifiers), or by hand for one prompt (`mindgap sample`).
+// by make_verifiers, for a round or for one prompt (`mindgap sample`).
 struct Verifiers {
   VerifyConfig config;
   int max_derivation_tokens = 16;  // the longest derivation a cot verdict writes
   EquivalentSampling equivalent;
+  bool with_peers = false;         // peer runs were looked for (a round); else method peers refuses
   std::vector<Peer> peer_models;   // the peers' checkpoints that vote (method peers)
   PeerVoting peers;                // how they vote; its `peers` is set to peer_models when used
 };
 
-// The verifiers of round `round`'s samples by `config`, seeded by the round; the peers'
-// checkpoints of the round whose model drew the samples (round - 1), when a method needs them.
+// How the verifiers that draw answers of their own draw them.
+struct VerifierDraws {
+  int samples = 8;  // answers per prompt each drawing verifier samples
+  SamplingConfig sampling;
+  int max_new_tokens = 16;
+  int max_derivation_tokens = 16;
+  uint64_t equivalent_seed = 0, peer_seed = 0;
+  int peer_round = -1;  // the peers' round that votes; -1: none (a command outside a round)
+};
+Verifiers make_verifiers(RunContext& ctx, const VerifyConfig& config, const VerifierDraws& draws);
+
+// The verifiers of round `round`'s samples by `config`: the recipe's samples and sampling, seeded
+// by the round, and the peers' checkpoints of the round whose model drew the samples (round - 1).
 Verifiers make_verifiers(RunContext& ctx, const Round& round, const VerifyConfig& config);
 
 // Fills samples[i].score by the verifiers' method. Pairs with identical (prompt, answer) are
